@@ -1,0 +1,215 @@
+/**
+ * The store on keyv: one Keyv (and one adapter) per namespace, because keyv adapters carry their
+ * namespace as mutable state and must not be shared between namespaces. keyv has no atomic
+ * insert-if-absent, so `claim` talks to the backing database directly (INSERT .. ON CONFLICT on
+ * SQL, SET NX on Redis).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import KeyvPostgres from '@keyv/postgres';
+import KeyvRedis from '@keyv/redis';
+import KeyvSqlite from '@keyv/sqlite';
+import Keyv from 'keyv';
+import { AppError } from '../errors.ts';
+import { type KeyValue, NAMESPACES, type Namespace, type Store, tenantView } from './port.ts';
+
+export type StoreConfig = (
+  | { kind: 'sqlite'; file: string; synchronous?: 'FULL' | 'NORMAL' }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'redis'; url: string }
+) & {
+  /** Prepended to every namespace, so several deployments (or test runs) can share one database. */
+  prefix?: string;
+};
+
+type SqlQuery = (sql: string, ...parameters: unknown[]) => Promise<Array<Record<string, unknown>>>;
+
+interface Backend {
+  createAdapter(namespace: Namespace): unknown;
+  claim(key: string, ttlMs: number): Promise<boolean>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const KEY_SIZE = 512;
+const CLAIMS_TABLE = 'support_agent_claims';
+
+function sqliteBackend(file: string, synchronous: 'FULL' | 'NORMAL'): Backend {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const adapters: KeyvSqlite[] = [];
+  // One extra connection for claims and health checks.
+  const control = new KeyvSqlite({ uri: `sqlite://${file}`, table: 'keyv', busyTimeout: 10_000, keySize: KEY_SIZE });
+  const controlQuery = control.query as unknown as SqlQuery;
+  const ready = (async () => {
+    await controlQuery('PRAGMA journal_mode=WAL');
+    await controlQuery(`PRAGMA synchronous=${synchronous}`);
+    await controlQuery(
+      `CREATE TABLE IF NOT EXISTS ${CLAIMS_TABLE}(key VARCHAR(${KEY_SIZE}) PRIMARY KEY, expires_at INTEGER NOT NULL)`,
+    );
+  })();
+  return {
+    createAdapter() {
+      const adapter = new KeyvSqlite({
+        uri: `sqlite://${file}`,
+        table: 'keyv',
+        busyTimeout: 10_000,
+        keySize: KEY_SIZE,
+        iterationLimit: 500,
+      });
+      const query = adapter.query as unknown as SqlQuery;
+      // synchronous is a per-connection setting; WAL is set once on the file by the control connection.
+      void ready.then(() => query(`PRAGMA synchronous=${synchronous}`)).catch(() => undefined);
+      adapters.push(adapter);
+      return adapter;
+    },
+    async claim(key, ttlMs) {
+      await ready;
+      const now = Date.now();
+      const rows = await controlQuery(
+        `INSERT INTO ${CLAIMS_TABLE}(key, expires_at) VALUES(?, ?)
+         ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE ${CLAIMS_TABLE}.expires_at <= ?
+         RETURNING key`,
+        key,
+        now + ttlMs,
+        now,
+      );
+      return rows.length === 1;
+    },
+    async ping() {
+      await ready;
+      await controlQuery('SELECT 1');
+    },
+    async close() {
+      await Promise.allSettled(adapters.map((adapter) => adapter.disconnect?.() ?? adapter.close?.()));
+      await control.disconnect?.();
+    },
+  };
+}
+
+function postgresBackend(url: string): Backend {
+  const adapters: KeyvPostgres[] = [];
+  const control = new KeyvPostgres({ uri: url, table: 'keyv', keySize: KEY_SIZE });
+  const controlQuery = (sql: string, values?: unknown[]) =>
+    (control.query as unknown as (sql: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>)(
+      sql,
+      values,
+    );
+  const ready = controlQuery(
+    `CREATE TABLE IF NOT EXISTS ${CLAIMS_TABLE}(key VARCHAR(${KEY_SIZE}) PRIMARY KEY, expires_at BIGINT NOT NULL)`,
+  );
+  return {
+    createAdapter() {
+      const adapter = new KeyvPostgres({ uri: url, table: 'keyv', keySize: KEY_SIZE, iterationLimit: 500 });
+      adapters.push(adapter);
+      return adapter;
+    },
+    async claim(key, ttlMs) {
+      await ready;
+      const now = Date.now();
+      const rows = await controlQuery(
+        `INSERT INTO ${CLAIMS_TABLE}(key, expires_at) VALUES($1, $2)
+         ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE ${CLAIMS_TABLE}.expires_at <= $3
+         RETURNING key`,
+        [key, now + ttlMs, now],
+      );
+      return rows.length === 1;
+    },
+    async ping() {
+      await ready;
+      await controlQuery('SELECT 1');
+    },
+    async close() {
+      // @keyv/postgres shares one pg pool per URL; disconnecting the control adapter ends it.
+      await control.disconnect();
+    },
+  };
+}
+
+function redisBackend(url: string): Backend {
+  const adapters: KeyvRedis<unknown>[] = [];
+  const control = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5_000 });
+  return {
+    createAdapter() {
+      const adapter = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5_000 });
+      adapters.push(adapter);
+      return adapter;
+    },
+    async claim(key, ttlMs) {
+      const client = await control.getClient();
+      const result = await (
+        client as unknown as { set(k: string, v: string, o: { NX: true; PX: number }): Promise<string | null> }
+      ).set(`claim::${key}`, '1', { NX: true, PX: ttlMs });
+      return result === 'OK';
+    },
+    async ping() {
+      const client = await control.getClient();
+      await (client as unknown as { ping(): Promise<string> }).ping();
+    },
+    async close() {
+      await Promise.allSettled(adapters.map((adapter) => adapter.disconnect()));
+      await control.disconnect();
+    },
+  };
+}
+
+function keyvNamespace<T>(keyv: Keyv<T>, claim: (key: string, ttlMs: number) => Promise<boolean>): KeyValue<T> {
+  return {
+    get: (key) => keyv.get(key),
+    async set(key, value, ttlMs) {
+      const ok = await keyv.set(key, value, ttlMs);
+      if (ok === false) throw new AppError('STORE_UNAVAILABLE', 'The store did not accept a write');
+    },
+    delete: (key) => keyv.delete(key),
+    has: (key) => keyv.has(key),
+    claim,
+    async *entries() {
+      if (keyv.iterator === undefined) throw new AppError('INTERNAL', 'This store cannot list entries');
+      for await (const [key, value] of keyv.iterator(keyv.namespace)) {
+        if (value !== undefined) yield [String(key), value as T];
+      }
+    },
+  };
+}
+
+export function createKeyvStore(config: StoreConfig): Store {
+  const backend =
+    config.kind === 'sqlite'
+      ? sqliteBackend(config.file, config.synchronous ?? 'FULL')
+      : config.kind === 'postgres'
+        ? postgresBackend(config.url)
+        : redisBackend(config.url);
+  const prefix = config.prefix ?? '';
+  if (!/^[a-z0-9]*$/.test(prefix)) throw new AppError('CONFIG_INVALID', 'The store prefix must be lowercase letters and digits');
+  const namespaces = new Map<Namespace, KeyValue<unknown>>();
+  const errors: unknown[] = [];
+
+  function namespace<T>(name: Namespace): KeyValue<T> {
+    if (!NAMESPACES.includes(name)) throw new AppError('INTERNAL', `Unknown store namespace "${name}"`);
+    let kv = namespaces.get(name);
+    if (kv === undefined) {
+      const keyv = new Keyv<unknown>({ store: backend.createAdapter(name) as never, namespace: `${prefix}${name}` });
+      // Without a listener keyv's EventEmitter would throw on adapter errors; the failing call
+      // still rejects, which is where callers learn about it.
+      keyv.on('error', (error: unknown) => errors.push(error));
+      kv = keyvNamespace(keyv, (key, ttlMs) => backend.claim(`${prefix}${name}:${key}`, ttlMs));
+      namespaces.set(name, kv);
+    }
+    return kv as KeyValue<T>;
+  }
+
+  return {
+    kind: config.kind,
+    namespace,
+    forTenant(tenantId) {
+      return { namespace: <T>(name: Namespace) => tenantView(namespace<T>(name), tenantId) };
+    },
+    async ping() {
+      try {
+        await backend.ping();
+      } catch (error) {
+        throw new AppError('STORE_UNAVAILABLE', `The ${config.kind} store is not reachable`, { cause: error });
+      }
+    },
+    close: () => backend.close(),
+  };
+}

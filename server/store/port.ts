@@ -1,0 +1,67 @@
+/**
+ * The store port: namespaced key-value data, everything keyed by tenant where it belongs to one.
+ * The pipeline sees only this; whether SQLite, PostgreSQL or Redis sits behind it is wiring.
+ */
+
+export const NAMESPACES = [
+  'tenants',
+  'tickets',
+  'jobs',
+  'idempotency',
+  'feedback',
+  'knowledge',
+  'models',
+  'effects',
+] as const;
+export type Namespace = (typeof NAMESPACES)[number];
+
+export interface KeyValue<T = unknown> {
+  get(key: string): Promise<T | undefined>;
+  /** ttlMs: the entry disappears after this many milliseconds. */
+  set(key: string, value: T, ttlMs?: number): Promise<void>;
+  delete(key: string): Promise<boolean>;
+  has(key: string): Promise<boolean>;
+  /** All live entries of this namespace (and tenant, for tenant views). Order is unspecified. */
+  entries(): AsyncIterable<[string, T]>;
+  /**
+   * Atomically creates the key when it is absent (or expired) and reports whether this call
+   * created it. Safe across processes: it is how webhook deliveries are de-duplicated.
+   */
+  claim(key: string, ttlMs: number): Promise<boolean>;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres' | 'redis';
+  namespace<T = unknown>(name: Namespace): KeyValue<T>;
+  /** A view whose keys all belong to one tenant; one tenant's view never sees another's keys. */
+  forTenant(tenantId: string): { namespace<T = unknown>(name: Namespace): KeyValue<T> };
+  /** Resolves when the backing database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,99}$/i;
+
+export function assertTenantId(tenantId: string): void {
+  if (!TENANT_ID_PATTERN.test(tenantId)) {
+    throw new Error(`Invalid tenant id "${tenantId.slice(0, 40)}": letters, digits, '.', '_' and '-' only`);
+  }
+}
+
+/** Prefixes every key with the tenant id; iteration only yields that tenant's keys. */
+export function tenantView<T>(inner: KeyValue<T>, tenantId: string): KeyValue<T> {
+  assertTenantId(tenantId);
+  const prefix = `${tenantId}/`;
+  return {
+    get: (key) => inner.get(prefix + key),
+    set: (key, value, ttlMs) => inner.set(prefix + key, value, ttlMs),
+    delete: (key) => inner.delete(prefix + key),
+    has: (key) => inner.has(prefix + key),
+    claim: (key, ttlMs) => inner.claim(prefix + key, ttlMs),
+    async *entries() {
+      for await (const [key, value] of inner.entries()) {
+        if (key.startsWith(prefix)) yield [key.slice(prefix.length), value];
+      }
+    },
+  };
+}

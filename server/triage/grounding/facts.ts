@@ -1,0 +1,76 @@
+/**
+ * Fact tokens a reply must not invent: numbers (prices, percentages, limits, durations) and
+ * capitalised names (products, features, integrations, plans).
+ */
+import { isStopword, words } from './text.ts';
+
+/** Numbers as written, normalised: thousands separators dropped, decimal comma to point, "12.00" to "12". */
+export function extractNumbers(text: string): string[] {
+  const found = text.match(/\d+(?:[.,]\d+)*/g) ?? [];
+  return found.map(normalizeNumber);
+}
+
+function normalizeNumber(raw: string): string {
+  let value = raw;
+  // "1,000" / "1.000" / "10,000,000": separators before groups of exactly three digits.
+  if (/^\d{1,3}([.,]\d{3})+$/.test(value) && !/^\d{1,3}[.,]\d{3}$/.test(value)) value = value.replace(/[.,]/g, '');
+  else if (/^\d{1,3},\d{3}$/.test(value)) value = value.replace(',', '');
+  value = value.replace(',', '.');
+  if (/^\d+\.0+$/.test(value)) value = value.replace(/\.0+$/, '');
+  return value;
+}
+
+/**
+ * Sentence starters that are ordinary words, not names; a capitalised first word is only treated
+ * as a name candidate when it is not one of these and not a stopword.
+ */
+const COMMON_SENTENCE_STARTERS = new Set(
+  (
+    'unfortunately however yes no sure also please thanks thank sorry great good currently today first next then finally ' +
+    'note otherwise alternatively instead meanwhile additionally moreover once after before when while if since because ' +
+    'although though unless whether until as to for in on at by from with without this that these those there here it ' +
+    'we you your our they their he she i my each every all any some most many few both either neither none nothing ' +
+    'everything anything something click open go select choose enter type tap press use make check find visit see ' +
+    'follow add remove set change update contact reach keep try ask send let depending regarding following based ' +
+    'due per within across between during under over about yes absolutely certainly of just simply only even still ' +
+    'again right now soon later new unlike like what which who how why where whenever wherever whatever'
+  ).split(' '),
+);
+
+export interface NameCandidate {
+  name: string;
+  /** Lower-cased form used for lookup. */
+  key: string;
+}
+
+/** Capitalised words that may be names: inside a sentence, or at its start unless a common word. */
+export function extractNameCandidates(sentence: string): NameCandidate[] {
+  const tokens = sentence.match(/[\p{L}][\p{L}\p{N}'’.-]*[\p{L}\p{N}]|[\p{L}]/gu) ?? [];
+  const candidates: NameCandidate[] = [];
+  tokens.forEach((token, index) => {
+    if (!/^\p{Lu}/u.test(token)) return;
+    if (/^I(['’](m|ve|ll|d))?$/.test(token)) return;
+    const key = token.toLowerCase().replace(/['’]s$/, '');
+    if (index === 0 && (isStopword(key) || COMMON_SENTENCE_STARTERS.has(key))) return;
+    candidates.push({ name: token, key });
+  });
+  return candidates;
+}
+
+/** The lower-cased vocabulary of a source text, for name lookup. */
+export function vocabulary(text: string): Set<string> {
+  const vocab = new Set(words(text));
+  for (const token of text.toLowerCase().match(/[\p{L}][\p{L}\p{N}'’.-]*[\p{L}\p{N}]/gu) ?? []) vocab.add(token);
+  return vocab;
+}
+
+/** A name is grounded when its lower-cased form, or its singular/plural twin, is in the source vocabulary. */
+export function isNameGrounded(candidate: NameCandidate, sourceVocabulary: ReadonlySet<string>): boolean {
+  const key = candidate.key;
+  return (
+    sourceVocabulary.has(key) ||
+    sourceVocabulary.has(key.replace(/s$/, '')) ||
+    sourceVocabulary.has(`${key}s`) ||
+    key.split(/[-.]/).every((part) => part === '' || sourceVocabulary.has(part))
+  );
+}
