@@ -161,7 +161,8 @@ export function calibrateGate(
     if (
       best === undefined ||
       point.declineRate > best.declineRate + 1e-12 ||
-      (Math.abs(point.declineRate - best.declineRate) <= 1e-12 && point.falseDeclineRate < best.falseDeclineRate - 1e-12)
+      (Math.abs(point.declineRate - best.declineRate) <= 1e-12 &&
+        point.falseDeclineRate < best.falseDeclineRate - 1e-12)
     ) {
       best = point;
     }

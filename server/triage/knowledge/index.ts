@@ -7,7 +7,7 @@ import { AppError } from '../../errors.ts';
 import type { Article, RetrievedPassage } from '../types.ts';
 import { type ChunkOptions, chunkArticle, DEFAULT_CHUNK_OPTIONS, type Passage } from './chunk.ts';
 import { DEFAULT_GATE } from './default-gate.ts';
-import { type GateConfig, type GateDecision, type GateFeatures, decideAnswerable } from './gate.ts';
+import { decideAnswerable, type GateConfig, type GateDecision, type GateFeatures } from './gate.ts';
 import { isStale, STALE_AFTER_DAYS } from './staleness.ts';
 import { analyze, normalizeTerm, splitWords } from './text.ts';
 
@@ -70,10 +70,10 @@ export interface KnowledgeIndex {
   readonly size: number;
   readonly passageCount: number;
   search(query: string, k?: number): RetrievedPassage[];
-  /** User turns in order, the current question last. */
-  searchConversation(turns: string[], k?: number): RetrievedPassage[];
-  /** Top-k distinct articles (best passage score each). */
-  searchArticles(query: string | string[], k?: number): ArticleHit[];
+  /** User turns in order, the current question last; `weights` overrides the index's conversation weights. */
+  searchConversation(turns: string[], k?: number, weights?: ConversationWeights): RetrievedPassage[];
+  /** Top-k distinct articles (best passage score each); a string[] is a conversation. */
+  searchArticles(query: string | string[], k?: number, weights?: ConversationWeights): ArticleHit[];
   /** Retrieval evidence for the gate; a string[] is a conversation (current question last). */
   gateFeatures(query: string | string[], results?: RetrievedPassage[]): GateFeatures;
   answerability(query: string | string[], results?: RetrievedPassage[]): AnswerabilityResult;
@@ -221,8 +221,8 @@ export function createKnowledgeIndex(
   }
 
   /** Last turn at weight 1; earlier turns add their BM25 scores at decaying lower weights. */
-  function conversationScores(turns: string[]): Map<string, number> {
-    const { previousTurnWeight, decay, maxPreviousTurns } = options.conversation;
+  function conversationScores(turns: string[], weights = options.conversation): Map<string, number> {
+    const { previousTurnWeight, decay, maxPreviousTurns } = weights;
     const scores = rawScores(turns.at(-1) ?? '');
     let weight = previousTurnWeight;
     for (let back = 2; back <= maxPreviousTurns + 1 && back <= turns.length && weight > 0; back++) {
@@ -239,14 +239,14 @@ export function createKnowledgeIndex(
     return ranked(rawScores(query), k);
   }
 
-  function searchConversation(turns: string[], k = 5): RetrievedPassage[] {
+  function searchConversation(turns: string[], k = 5, weights?: ConversationWeights): RetrievedPassage[] {
     checkK(k);
-    return ranked(conversationScores(turns), k);
+    return ranked(conversationScores(turns, weights), k);
   }
 
-  function searchArticles(query: string | string[], k = 5): ArticleHit[] {
+  function searchArticles(query: string | string[], k = 5, weights?: ConversationWeights): ArticleHit[] {
     checkK(k);
-    const scores = typeof query === 'string' ? rawScores(query) : conversationScores(query);
+    const scores = typeof query === 'string' ? rawScores(query) : conversationScores(query, weights);
     const passages = ranked(scores, scores.size);
     const hits = new Map<string, ArticleHit>();
     for (const passage of passages) {
@@ -276,8 +276,7 @@ export function createKnowledgeIndex(
 
   function gateFeatures(query: string | string[], results?: RetrievedPassage[]): GateFeatures {
     const question = typeof query === 'string' ? query : (query.at(-1) ?? '');
-    const retrieved =
-      results ?? (typeof query === 'string' ? search(query, 10) : searchConversation(query, 10));
+    const retrieved = results ?? (typeof query === 'string' ? search(query, 10) : searchConversation(query, 10));
     const queryTerms = [...new Set(analyze(question))];
     const top = retrieved[0];
     if (queryTerms.length === 0 || top === undefined) return { coverage: 0, strength: 0, margin: 0 };
