@@ -140,7 +140,10 @@ export async function runEval(argv: string[], io: EvalIo): Promise<number> {
 
   const outcomes: SuiteOutcome[] = [];
   for (const planned of settings.plan) {
-    const progress = (line: string) => io.stderr(`${elapsed()} ${planned.name}: ${line}`);
+    // Suites often prefix their own name already; do not print it twice.
+    const ownPrefix = `${planned.name}: `;
+    const progress = (line: string) =>
+      io.stderr(`${elapsed()} ${ownPrefix}${line.startsWith(ownPrefix) ? line.slice(ownPrefix.length) : line}`);
     const options: SuiteOptions = { ...suiteOptionsBase, progress };
     const outcome = await runPlanned(planned, registry, options, sharedPresent, clock);
     outcomes.push(outcome);

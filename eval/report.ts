@@ -257,9 +257,11 @@ export async function writeReport(run: RunRecord, outDir: string): Promise<Writt
     if (outcome.status !== 'ok') continue;
     const used = new Set<string>();
     const files: Array<{ title: string; file: string }> = [];
+    // In a single-suite run the base already names the suite.
+    const prefix = outcome.name === run.label ? base : `${base}-${slug(outcome.name, 30)}`;
     for (const chart of outcome.result.charts) {
-      let name = `${base}-${slug(outcome.name, 30)}-${slug(chart.title)}`;
-      for (let n = 2; used.has(name); n += 1) name = `${base}-${slug(outcome.name, 30)}-${slug(chart.title)}-${n}`;
+      let name = `${prefix}-${slug(chart.title)}`;
+      for (let n = 2; used.has(name); n += 1) name = `${prefix}-${slug(chart.title)}-${n}`;
       used.add(name);
       const file = `${name}.svg`;
       const target = path.join(outDir, file);

@@ -95,14 +95,17 @@ function truncateLabel(label: string): string {
 function frameFor(chart: Chart, plotWidth: number, options: SvgOptions): Frame {
   const longest = Math.max(0, ...chart.x.map((label) => truncateLabel(label).length));
   const rotateLabels = chart.x.length > 12 || longest * CHAR_WIDTH > plotWidth / Math.max(1, chart.x.length);
-  const labelDepth = rotateLabels ? Math.ceil(longest * CHAR_WIDTH * 0.72) + 12 : 20;
+  // A label rotated by 45° reaches down and to the left by about 0.71 of its length; fonts vary, so
+  // estimate generously rather than clip.
+  const rotatedReach = Math.ceil(longest * CHAR_WIDTH * 1.15 * 0.71);
+  const labelDepth = rotateLabels ? rotatedReach + 16 : 20;
   const legendRows = chart.series.length > 1 ? 1 : 0;
-  const left = 64;
+  const left = rotateLabels ? Math.max(64, rotatedReach - 8) : 64;
   const right = 24;
   const top = 36 + legendRows * 22;
   const bottom = labelDepth + (chart.xLabel ? 28 : 10);
   const width = Math.max(options.width ?? 720, left + plotWidth + right);
-  const height = Math.max(options.height ?? 400, top + bottom + 160);
+  const height = Math.max(options.height ?? 400, top + bottom + 240);
   return { width, height, left, right, top, bottom, rotateLabels };
 }
 
@@ -197,7 +200,7 @@ function valueLabel(name: string, category: string, value: number): string {
 
 export function renderBarChart(chart: Chart, options: SvgOptions = {}): string {
   const seriesCount = Math.max(1, chart.series.length);
-  const plotWidth = Math.max(560, chart.x.length * (seriesCount * 10 + 6));
+  const plotWidth = Math.max(560, chart.x.length * (seriesCount * 10 + 8));
   const frame = frameFor(chart, plotWidth, options);
   const values = finiteValues(chart);
   const parts = [svgOpen(frame, chart.title), legend(chart, frame)];

@@ -35,6 +35,7 @@ function fakeSuite(
     async run(options) {
       runs.push(options);
       options.progress('working');
+      options.progress(`${name}: prefixed by the suite`);
       if (behaviour.fail) throw behaviour.fail;
       return {
         suite: name,
@@ -177,6 +178,8 @@ describe('runEval --json', () => {
     const result = await run(['--suite', 'alpha', '--out', out], fakeRegistry({ alpha: fakeSuite('alpha') }));
     expect(result.stderr.some((line) => /^\[\s*\d+\.\d+s\] alpha: working$/.test(line))).toBe(true);
     expect(result.stdout.join('\n')).not.toContain('working');
+    // A suite that prefixes its own name is not prefixed twice.
+    expect(result.stderr.some((line) => /\] alpha: prefixed by the suite$/.test(line))).toBe(true);
   });
 
   it('passes --quick and the shared folder to the suite', async () => {
@@ -309,7 +312,7 @@ describe('report files', () => {
     expect(files).toContain(markdownName);
     expect(files).toContain('latest.md');
     const svgs = files.filter((f) => f.endsWith('.svg'));
-    expect(svgs).toHaveLength(2);
+    expect(svgs).toEqual(['2025-01-02T03-04-05Z-alpha-per-intent.svg', '2025-01-02T03-04-05Z-alpha-recall-k.svg']);
     expect(result.stdout).toContain(`Report: ${path.join(out, markdownName)}`);
 
     const markdown = readFileSync(path.join(out, markdownName), 'utf8');
@@ -331,6 +334,20 @@ describe('report files', () => {
     const recall = readFileSync(path.join(out, svgs.find((f) => f.includes('recall')) ?? ''), 'utf8');
     expect(recall).toContain('Recall &amp; &lt;k&gt;');
     expect(recall).not.toContain('<k>');
+  });
+
+  it('names chart files by suite in a combined run', async () => {
+    const chart = { title: 'Per intent', kind: 'bar' as const, x: ['a'], series: [{ name: 's', values: [1] }] };
+    const registry = fakeRegistry({
+      alpha: fakeSuite('alpha', { result: { charts: [chart, chart] } }),
+      beta: fakeSuite('beta', { result: { charts: [chart] } }),
+    });
+    await run(['--out', out], registry);
+    expect(readdirSync(out).filter((f) => f.endsWith('.svg'))).toEqual([
+      '2025-01-02T03-04-05Z-all-alpha-per-intent-2.svg',
+      '2025-01-02T03-04-05Z-all-alpha-per-intent.svg',
+      '2025-01-02T03-04-05Z-all-beta-per-intent.svg',
+    ]);
   });
 
   it('does not overwrite a report from the same second', async () => {
