@@ -193,14 +193,20 @@ const GENERIC_PATTERNS: Array<{ pattern: RegExp; allowNames: boolean }> = [
       /^((i'm|i am|we're|we are) )?(so |very |really |truly )?(sorry|apologi[sz]e)( for| that| about| to hear| you| if| again)[^.!?\d]{0,70}[.!]$/i,
     allowNames: false,
   },
-  { pattern: /^(i|we) (completely |fully |totally )?understand( how| that| why)[^.!?\d]{0,70}[.!]$/i, allowNames: false },
+  {
+    pattern: /^(i|we) (completely |fully |totally )?understand( how| that| why)[^.!?\d]{0,70}[.!]$/i,
+    allowNames: false,
+  },
   {
     pattern:
       /^(here is|here's|this is) what (our|the) (help center|help centre|help article|documentation|docs)( article)? says:?$/i,
     allowNames: false,
   },
   { pattern: /^(i hope|hope) (this|that) helps[.!]?$/i, allowNames: false },
-  { pattern: /^(please )?(let us know|let me know|feel free to reply|just reply)( if| when)?[^.!?\d]{0,60}[.!]$/i, allowNames: false },
+  {
+    pattern: /^(please )?(let us know|let me know|feel free to reply|just reply)( if| when)?[^.!?\d]{0,60}[.!]$/i,
+    allowNames: false,
+  },
 ];
 
 /** Capitalised words after the first one, ignoring "I" and its contractions. */

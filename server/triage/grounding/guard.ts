@@ -75,8 +75,12 @@ interface GroundingSource {
 const MAX_DETAIL_ITEMS = 5;
 
 function listForDetail(items: readonly string[]): string {
-  const shown = items.slice(0, MAX_DETAIL_ITEMS).map((item) => `"${item.length > 80 ? `${item.slice(0, 77)}...` : item}"`);
-  return items.length > MAX_DETAIL_ITEMS ? `${shown.join(', ')} and ${items.length - MAX_DETAIL_ITEMS} more` : shown.join(', ');
+  const shown = items
+    .slice(0, MAX_DETAIL_ITEMS)
+    .map((item) => `"${item.length > 80 ? `${item.slice(0, 77)}...` : item}"`);
+  return items.length > MAX_DETAIL_ITEMS
+    ? `${shown.join(', ')} and ${items.length - MAX_DETAIL_ITEMS} more`
+    : shown.join(', ');
 }
 
 /** Cited passages that were actually retrieved, merged per article (an article may have several passages). */
@@ -89,7 +93,11 @@ function citedSources(passages: readonly RetrievedPassage[], citations: readonly
     const text = `${passage.title}\n${passage.text}`;
     textByArticle.set(passage.articleId, previous === undefined ? text : `${previous}\n${passage.text}`);
   }
-  return [...textByArticle].map(([id, text]) => ({ id, stems: contentStemSet(text), normalized: normalizeForComparison(text) }));
+  return [...textByArticle].map(([id, text]) => ({
+    id,
+    stems: contentStemSet(text),
+    normalized: normalizeForComparison(text),
+  }));
 }
 
 function checkCitations(
@@ -141,7 +149,11 @@ function checkActions(
     }
   }
   return unconfirmed.length === 0
-    ? { name: 'no_unconfirmed_actions', passed: true, detail: 'no promised or claimed actions without a tool confirmation' }
+    ? {
+        name: 'no_unconfirmed_actions',
+        passed: true,
+        detail: 'no promised or claimed actions without a tool confirmation',
+      }
     : {
         name: 'no_unconfirmed_actions',
         passed: false,
@@ -168,24 +180,43 @@ function checkFacts(
     }
   }
   const problems = [
-    ...(inventedNumbers.length > 0 ? [`numbers not in a cited passage or the context: ${listForDetail(inventedNumbers)}`] : []),
-    ...(inventedNames.length > 0 ? [`names not in a cited passage or the context: ${listForDetail(inventedNames)}`] : []),
+    ...(inventedNumbers.length > 0
+      ? [`numbers not in a cited passage or the context: ${listForDetail(inventedNumbers)}`]
+      : []),
+    ...(inventedNames.length > 0
+      ? [`names not in a cited passage or the context: ${listForDetail(inventedNames)}`]
+      : []),
   ];
   return problems.length === 0
-    ? { name: 'facts_grounded', passed: true, detail: 'every number and name appears in a cited passage or the context' }
+    ? {
+        name: 'facts_grounded',
+        passed: true,
+        detail: 'every number and name appears in a cited passage or the context',
+      }
     : { name: 'facts_grounded', passed: false, detail: problems.join('; ') };
 }
 
-const PROMPT_LEAK = /<\/?\s*(customer_message|customer_context|kb_article|system)\b|\buntrusted customer data\b|\bsystem prompt\b/i;
+const PROMPT_LEAK =
+  /<\/?\s*(customer_message|customer_context|kb_article|system)\b|\buntrusted customer data\b|\bsystem prompt\b/i;
 
 /** Markers that mean the reply itself obeys or echoes injected text (KB prose may legitimately say "mark as done"). */
-const REPLY_INJECTION_MARKERS = new Set(['ignore_instructions', 'role_override', 'system_prompt', 'fake_role_tag', 'hidden_text']);
+const REPLY_INJECTION_MARKERS = new Set([
+  'ignore_instructions',
+  'role_override',
+  'system_prompt',
+  'fake_role_tag',
+  'hidden_text',
+]);
 
 function checkInjection(reply: string): GroundingCheck {
   const markers = detectPromptInjection(reply).markers.filter((marker) => REPLY_INJECTION_MARKERS.has(marker));
   const leaks = PROMPT_LEAK.test(reply);
   if (markers.length === 0 && !leaks) {
-    return { name: 'injection_ignored', passed: true, detail: 'the reply neither follows nor echoes injected instructions' };
+    return {
+      name: 'injection_ignored',
+      passed: true,
+      detail: 'the reply neither follows nor echoes injected instructions',
+    };
   }
   const reasons = [...markers, ...(leaks ? ['prompt_leak'] : [])];
   return {
@@ -208,7 +239,11 @@ export function verifyDraft(input: VerifyDraftInput): GroundingVerdict {
       ? sources
       : [
           ...sources,
-          { id: 'customer_context', stems: contentStemSet(contextText), normalized: normalizeForComparison(contextText) },
+          {
+            id: 'customer_context',
+            stems: contentStemSet(contextText),
+            normalized: normalizeForComparison(contextText),
+          },
         ];
   const support = substantive.map((sentence) => scoreSentence(sentence, supportSources));
   const unsupportedSentences = support.filter((item) => item.score < threshold).map((item) => item.sentence);

@@ -14,7 +14,10 @@ export interface ActionClaim {
 
 /** Verb stems (several languages) to the action category a tool confirmation must name. */
 const ACTION_CATEGORIES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^(refund|reimburs|credit|erstatt|zurückerstatt|gutgeschrieb|gutschreib|rembours|reembols|rimbors|terugbeta|terugstort|teruggestort)/i, 'refund'],
+  [
+    /^(refund|reimburs|credit|erstatt|zurückerstatt|gutgeschrieb|gutschreib|rembours|reembols|rimbors|terugbeta|terugstort|teruggestort)/i,
+    'refund',
+  ],
   [/^(cancel|storn|kündig|gekündig|annul|opzeg|opgezeg|geannul)/i, 'cancel'],
   [/^(delet|remov|eras|lösch|gelösch|supprim|elimin|borr|exclu|apag|verwijder)/i, 'delete'],
   [/^(reset|réinitialis|reinitialis|restablec|redefin|reimpost|zurückgesetz|zurücksetz|gereset)/i, 'reset'],
@@ -23,7 +26,10 @@ const ACTION_CATEGORIES: ReadonlyArray<readonly [RegExp, string]> = [
   [/^(process|bearbeit|trait|tramit|process|verwerk)/i, 'process'],
   [/^(issu|appl|waiv|extend|grant|approv|add)/i, 'billing'],
   [/^(send|sent|resend|resent|email|mail|forward)/i, 'send'],
-  [/^(escalat|look|check|investigat|follow|get back|contact|call|fix|resolv|handl|arrang|mark|clos|reopen)/i, 'follow_up'],
+  [
+    /^(escalat|look|check|investigat|follow|get back|contact|call|fix|resolv|handl|arrang|mark|clos|reopen)/i,
+    'follow_up',
+  ],
 ];
 
 export function actionCategory(verb: string): string {

@@ -2,8 +2,9 @@
  * The LLM port: only what the triage pipeline calls. Implementations: Anthropic (anthropic.ts),
  * offline extractive (offline.ts), and the resilient wrapper that falls back from one to the other.
  */
-import type { RetrievedPassage, Sentiment, Urgency } from '../types.ts';
+
 import type { Usage } from '../tokens.ts';
+import type { RetrievedPassage, Sentiment, Urgency } from '../types.ts';
 
 export type { Usage } from '../tokens.ts';
 
