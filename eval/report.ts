@@ -53,8 +53,11 @@ export function describeMachine(machine: MachineInfo): string {
 // ---------------------------------------------------------------------------------------------
 // Number and cell formatting
 
-/** Metric names whose values are rates in [0, 1]: always three decimals, so 1 prints as 1.000. */
-const RATE_METRIC = /(accuracy|f1|recall|precision|rate|mrr|share|coverage|ece)/i;
+/**
+ * Metric names and column headers whose values are rates in [0, 1]: always three decimals, so 1 prints
+ * as 1.000 beside 0.950. Whole words only ("generated" is not a rate).
+ */
+const RATE_METRIC = /(^|[^a-z])(accuracy|f1|recall|precision|rate|mrr|share|coverage|ece)([^a-z]|$)/i;
 
 export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined) return 'n/a';
@@ -74,10 +77,14 @@ export function formatMetric(name: string, value: number | null): string {
   return formatNumber(value);
 }
 
-/** A column of rates (all numbers within [-1, 1], some fractional) is printed with three decimals throughout. */
-function isRateColumn(cells: Array<string | number | undefined>): boolean {
+/**
+ * A column of rates is printed with three decimals throughout: all numbers within [-1, 1], and either
+ * some are fractional or the header names a rate (a column of exact 1s under "recall@1").
+ */
+function isRateColumn(header: string, cells: Array<string | number | undefined>): boolean {
   const numbers = cells.filter((cell): cell is number => typeof cell === 'number' && Number.isFinite(cell));
-  return numbers.length > 0 && numbers.every((n) => Math.abs(n) <= 1) && numbers.some((n) => !Number.isInteger(n));
+  if (numbers.length === 0 || !numbers.every((n) => Math.abs(n) <= 1)) return false;
+  return RATE_METRIC.test(header) || numbers.some((n) => !Number.isInteger(n));
 }
 
 function isNumericColumn(cells: Array<string | number | undefined>): boolean {
@@ -95,7 +102,7 @@ interface FormattedTable {
 function formatTable(table: Table): FormattedTable {
   const width = Math.max(table.header.length, ...table.rows.map((row) => row.length));
   const columns = Array.from({ length: width }, (_, c) => table.rows.map((row) => row[c]));
-  const rateColumn = columns.map(isRateColumn);
+  const rateColumn = columns.map((cells, c) => isRateColumn(table.header[c] ?? '', cells));
   const numeric = columns.map(isNumericColumn);
   const rows = table.rows.map((row) =>
     Array.from({ length: width }, (_, c) => {

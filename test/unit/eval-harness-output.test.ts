@@ -66,6 +66,8 @@ describe('formatNumber / formatMetric', () => {
     expect(formatMetric('tier0_count', 0)).toBe('0');
     expect(formatMetric('classify_p99_ms', 3.14567)).toBe('3.15');
     expect(formatMetric('mrr', null)).toBe('n/a');
+    expect(formatMetric('mrr', 1)).toBe('1.000');
+    expect(formatMetric('answers_generated', 1)).toBe('1');
   });
 });
 
@@ -86,6 +88,15 @@ describe('renderTextTable', () => {
     expect(lines[2]).toBe('-------------------------  --------  ---');
     expect(lines[3]).toBe('billing                       1.000  120');
     expect(lines[4]).toBe('a_much_longer_intent_name     0.900    7');
+  });
+
+  it('treats a column as rates by its header even when every value is whole', () => {
+    const text = renderTextTable({
+      title: 't',
+      header: ['queries', 'n', 'recall@1', 'generated'],
+      rows: [['all', 4, 1, 1]],
+    });
+    expect(text.split('\n').at(-1)).toBe('all      4     1.000          1');
   });
 
   it('cuts long tables and says how many rows are in the report', () => {
