@@ -116,24 +116,34 @@ export function evaluateGate(
 
 /**
  * The highest threshold whose false-decline rate stays within the limit. Declining is monotone in
- * the threshold, so this also maximises the decline rate on unanswerable questions. The threshold
- * sits halfway between the last answerable score it may decline and the first it must accept, so a
- * new question scoring between them is not decided by an accident of the sample.
+ * the threshold, so this also maximises the decline rate on unanswerable questions.
  */
-function bestThreshold(answerableScores: number[], maxFalseDecline: number): number {
+function edgeThreshold(answerableScores: number[], maxFalseDecline: number): number {
   const sorted = [...answerableScores].sort((a, b) => a - b);
   const allowed = Math.floor(maxFalseDecline * sorted.length + 1e-9);
-  const firstAccepted = sorted[allowed];
-  if (firstAccepted === undefined) return Number.POSITIVE_INFINITY;
-  const lastDeclined = allowed > 0 ? sorted[allowed - 1] : undefined;
-  if (lastDeclined === undefined || lastDeclined === firstAccepted) return firstAccepted;
-  return (lastDeclined + firstAccepted) / 2;
+  return sorted[allowed] ?? Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Among thresholds that decline the same unanswerable questions as `edge`, the one that declines
+ * the fewest answerable ones, placed halfway between the highest declined unanswerable score and
+ * the next answerable score, so a new question in that gap is not decided by an accident of the
+ * sample.
+ */
+function settleThreshold(answerableScores: number[], unanswerableScores: number[], edge: number): number {
+  const declined = unanswerableScores.filter((score) => score < edge);
+  if (declined.length === 0) return Math.min(edge, Math.min(...answerableScores));
+  const highestDeclined = Math.max(...declined);
+  const above = answerableScores.filter((score) => score > highestDeclined);
+  const nextAnswerable = above.length > 0 ? Math.min(...above) : edge;
+  return Math.min(edge, (highestDeclined + Math.min(nextAnswerable, edge)) / 2);
 }
 
 /**
  * Criterion: maximise the decline rate on unanswerable questions subject to a false-decline rate on
- * answerable ones of at most `maxFalseDecline`; ties go to the lower false-decline rate, then to the
- * earlier weight candidate.
+ * answerable ones of at most `maxFalseDecline`; at that decline rate, the lowest false-decline rate
+ * (threshold settled in the gap, see settleThreshold); ties between weightings go to the earlier
+ * candidate.
  */
 export function calibrateGate(
   examples: LabelledGateExample[],
@@ -153,9 +163,12 @@ export function calibrateGate(
   }
   let best: (GateOperatingPoint & { weights: GateWeights }) | undefined;
   for (const weights of candidates) {
-    const threshold = bestThreshold(
-      answerable.map((example) => gateScore(example.features, weights)),
-      maxFalseDecline,
+    const answerableScores = answerable.map((example) => gateScore(example.features, weights));
+    const unanswerableScores = unanswerable.map((example) => gateScore(example.features, weights));
+    const threshold = settleThreshold(
+      answerableScores,
+      unanswerableScores,
+      edgeThreshold(answerableScores, maxFalseDecline),
     );
     const point = { threshold, weights, ...evaluateGate(examples, weights, threshold) };
     if (
@@ -173,7 +186,7 @@ export function calibrateGate(
       weights: best.weights,
       threshold: best.threshold,
       calibration:
-        `max decline on unanswerable s.t. false decline <= ${maxFalseDecline} on answerable; ` +
+        `max decline on unanswerable s.t. false decline <= ${maxFalseDecline} on answerable, then fewest false declines; ` +
         `${answerable.length} answerable + ${unanswerable.length} unanswerable examples`,
     },
     declineRate: best.declineRate,
