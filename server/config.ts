@@ -80,19 +80,27 @@ const envSchema = z
     INTERCOM_ADMIN_ID: optionalString,
     INTERCOM_WORKSPACE_ID: optionalString,
     INTERCOM_API_URL: httpUrl,
-  })
-  .superRefine((env, context) => {
-    if (env.QUEUE === 'bullmq' && env.REDIS_URL === undefined) {
-      context.addIssue({ code: 'custom', path: ['REDIS_URL'], message: 'is required when QUEUE=bullmq' });
-    }
-    const zendeskKeys = ['ZENDESK_SUBDOMAIN', 'ZENDESK_EMAIL', 'ZENDESK_API_TOKEN'] as const;
-    const zendeskSet = zendeskKeys.filter((key) => env[key] !== undefined);
-    if (zendeskSet.length > 0 && zendeskSet.length < zendeskKeys.length) {
-      for (const key of zendeskKeys.filter((k) => env[k] === undefined)) {
-        context.addIssue({ code: 'custom', path: [key], message: `is required when ${zendeskSet.join(', ')} is set` });
-      }
-    }
   });
+
+/**
+ * Rules across keys, checked on the raw values so they are reported together with per-key
+ * problems (a zod refinement would only run once every key parsed).
+ */
+function crossKeyProblems(environment: Record<string, string | undefined>): Array<{ key: string; message: string }> {
+  const present = (key: string) => (environment[key] ?? '').trim() !== '';
+  const problems: Array<{ key: string; message: string }> = [];
+  if ((environment.QUEUE ?? '').trim() === 'bullmq' && !present('REDIS_URL')) {
+    problems.push({ key: 'REDIS_URL', message: 'is required when QUEUE=bullmq' });
+  }
+  const zendeskKeys = ['ZENDESK_SUBDOMAIN', 'ZENDESK_EMAIL', 'ZENDESK_API_TOKEN'];
+  const zendeskSet = zendeskKeys.filter(present);
+  if (zendeskSet.length > 0 && zendeskSet.length < zendeskKeys.length) {
+    for (const key of zendeskKeys.filter((k) => !present(k))) {
+      problems.push({ key, message: `is required when ${zendeskSet.join(', ')} is set` });
+    }
+  }
+  return problems;
+}
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -131,13 +139,16 @@ export class ConfigError extends Error {
  */
 export function loadConfig(environment: Record<string, string | undefined>): Config {
   const result = envSchema.safeParse(environment);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => ({
-      key: issue.path.join('.') || '(environment)',
-      message: issue.code === 'invalid_value' ? `must be one of ${issue.values.join(', ')}` : issue.message,
-    }));
-    throw new ConfigError(problems);
-  }
+  const problems = [
+    ...(result.success
+      ? []
+      : result.error.issues.map((issue) => ({
+          key: issue.path.join('.') || '(environment)',
+          message: issue.code === 'invalid_value' ? `must be one of ${issue.values.join(', ')}` : issue.message,
+        }))),
+    ...crossKeyProblems(environment),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   const env = result.data;
   const store: Config['store'] =
     env.DATABASE_URL !== undefined

@@ -6,7 +6,7 @@ import { createRuntime, shutdownRuntime } from './runtime.ts';
 import { createServices } from './services.ts';
 
 const config = loadConfigOrExit();
-const runtime = createRuntime(config);
+const runtime = await createRuntime(config);
 const { logger } = runtime;
 
 const services = await createServices(runtime);

@@ -2,10 +2,9 @@
 import { type Config, SECRET_KEYS } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
-import { createBullQueue } from './queue/bullmq.ts';
 import { createEmbeddedQueue } from './queue/embedded.ts';
 import type { JobQueue } from './queue/port.ts';
-import { createKeyvStore } from './store/keyv-store.ts';
+import { openKeyvStore } from './store/keyv-store.ts';
 import type { Store } from './store/port.ts';
 
 export interface Runtime {
@@ -16,16 +15,17 @@ export interface Runtime {
   metrics: Metrics;
 }
 
-export function createRuntime(config: Config, options: { logger?: Logger } = {}): Runtime {
+export async function createRuntime(config: Config, options: { logger?: Logger } = {}): Promise<Runtime> {
   const logger =
     options.logger ?? createLogger({ level: config.LOG_LEVEL, secrets: SECRET_KEYS.map((key) => config[key]) });
-  const store = createKeyvStore(
+  const store = await openKeyvStore(
     config.store.kind === 'sqlite' ? { ...config.store, synchronous: config.SQLITE_SYNCHRONOUS } : config.store,
   );
   const retry = { maxAttempts: config.QUEUE_MAX_ATTEMPTS };
+  // BullMQ is loaded only when chosen: it is the slowest import of all.
   const queue =
     config.QUEUE === 'bullmq'
-      ? createBullQueue({
+      ? (await import('./queue/bullmq.ts')).createBullQueue({
           redisUrl: config.REDIS_URL!,
           logger,
           retry,

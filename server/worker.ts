@@ -10,7 +10,7 @@ if (config.QUEUE !== 'bullmq') {
   );
   process.exit(1);
 }
-const runtime = createRuntime(config);
+const runtime = await createRuntime(config);
 await createServices(runtime);
 await runtime.queue.start({ concurrency: config.WORKER_CONCURRENCY });
 runtime.logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'worker started');

@@ -3,7 +3,8 @@
  * gives at-least-once delivery with stalled-job recovery (its visibility timeout), retries with
  * exponential backoff (with jitter), and keeps exhausted jobs as "failed": our dead letters.
  */
-import { Queue, type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { DEFAULT_RETRY_POLICY, type JobHandler, type JobInfo, type JobQueue, type RetryPolicy } from './port.ts';
@@ -21,26 +22,18 @@ interface Envelope {
   payload: unknown;
 }
 
-function connectionFromUrl(redisUrl: string) {
-  const url = new URL(redisUrl);
-  return {
-    host: url.hostname,
-    port: Number(url.port || 6379),
-    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
-    ...(url.pathname.length > 1 ? { db: Number(url.pathname.slice(1)) } : {}),
-    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
-    // BullMQ workers block on Redis; they need retries to be unlimited per request.
-    maxRetriesPerRequest: null,
-  };
+/** BullMQ needs `maxRetriesPerRequest: null` on its connections (workers block on Redis). */
+function connect(redisUrl: string): Redis {
+  return new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
 }
 
 export function createBullQueue(options: BullQueueOptions): JobQueue {
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const queueName = options.queueName ?? 'support-agent';
-  const connection = connectionFromUrl(options.redisUrl);
   const logger = options.logger.child({ component: 'queue', queue: 'bullmq' });
-  const queue = new Queue<Envelope>(queueName, { connection });
+  const connections: Redis[] = [connect(options.redisUrl)];
+  for (const connection of connections) connection.on('error', () => undefined); // surfaced by ping/readyz
+  const queue = new Queue<Envelope>(queueName, { connection: connections[0]! });
   queue.on('error', (error) => logger.error({ err: error }, 'queue connection error'));
   const handlers = new Map<string, JobHandler<unknown>>();
   let worker: Worker<Envelope> | undefined;
@@ -87,6 +80,9 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
       handlers.set(name, handler as JobHandler<unknown>);
     },
     async start(startOptions = {}) {
+      const workerConnection = connect(options.redisUrl);
+      workerConnection.on('error', () => undefined);
+      connections.push(workerConnection);
       worker = new Worker<Envelope>(
         queueName,
         async (job) => {
@@ -100,7 +96,7 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
           }
         },
         {
-          connection,
+          connection: workerConnection,
           concurrency: startOptions.concurrency ?? 1,
           lockDuration: options.visibilityTimeoutMs ?? 120_000,
           stalledInterval: Math.min(30_000, options.visibilityTimeoutMs ?? 30_000),
@@ -155,6 +151,7 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
     async close() {
       await worker?.close();
       await queue.close();
+      for (const connection of connections) connection.disconnect();
     },
   };
 }

@@ -6,8 +6,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import KeyvPostgres from '@keyv/postgres';
-import KeyvRedis from '@keyv/redis';
+import type KeyvPostgresType from '@keyv/postgres';
+import type KeyvRedisType from '@keyv/redis';
 import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import { AppError } from '../errors.ts';
@@ -86,8 +86,8 @@ function sqliteBackend(file: string, synchronous: 'FULL' | 'NORMAL'): Backend {
   };
 }
 
-function postgresBackend(url: string): Backend {
-  const adapters: KeyvPostgres[] = [];
+function postgresBackend(KeyvPostgres: typeof KeyvPostgresType, url: string): Backend {
+  const adapters: KeyvPostgresType[] = [];
   const control = new KeyvPostgres({ uri: url, table: 'keyv', keySize: KEY_SIZE });
   const controlQuery = (sql: string, values?: unknown[]) =>
     (control.query as unknown as (sql: string, values?: unknown[]) => Promise<Array<Record<string, unknown>>>)(
@@ -125,8 +125,8 @@ function postgresBackend(url: string): Backend {
   };
 }
 
-function redisBackend(url: string): Backend {
-  const adapters: KeyvRedis<unknown>[] = [];
+function redisBackend(KeyvRedis: typeof KeyvRedisType, url: string): Backend {
+  const adapters: KeyvRedisType<unknown>[] = [];
   const control = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5_000 });
   return {
     createAdapter() {
@@ -171,13 +171,21 @@ function keyvNamespace<T>(keyv: Keyv<T>, claim: (key: string, ttlMs: number) => 
   };
 }
 
-export function createKeyvStore(config: StoreConfig): Store {
+/**
+ * Opens the store. The PostgreSQL and Redis adapters are loaded only when chosen, which keeps
+ * the embedded default's start-up fast.
+ */
+export async function openKeyvStore(config: StoreConfig): Promise<Store> {
   const backend =
     config.kind === 'sqlite'
       ? sqliteBackend(config.file, config.synchronous ?? 'FULL')
       : config.kind === 'postgres'
-        ? postgresBackend(config.url)
-        : redisBackend(config.url);
+        ? postgresBackend((await import('@keyv/postgres')).default, config.url)
+        : redisBackend((await import('@keyv/redis')).default, config.url);
+  return storeOnBackend(config, backend);
+}
+
+function storeOnBackend(config: StoreConfig, backend: Backend): Store {
   const prefix = config.prefix ?? '';
   if (!/^[a-z0-9]*$/.test(prefix)) throw new AppError('CONFIG_INVALID', 'The store prefix must be lowercase letters and digits');
   const namespaces = new Map<Namespace, KeyValue<unknown>>();

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '../errors.ts';
 import { loadConfigOrExit } from '../lifecycle.ts';
 import { createLogger } from '../logger.ts';
-import { createKeyvStore } from '../store/keyv-store.ts';
+import { openKeyvStore } from '../store/keyv-store.ts';
 import { createTenantRegistry, envTenant, redactTenant, type TenantInput } from './registry.ts';
 
 const USAGE = `Usage: npm run tenants -- <command> [options]
@@ -60,7 +60,7 @@ export async function runTenantsCli(argv: string[], io: { out: (line: string) =>
     flag ?? (envName === undefined ? undefined : io.env[envName]);
 
   const config = loadConfigOrExit();
-  const store = createKeyvStore(
+  const store = await openKeyvStore(
     config.store.kind === 'sqlite' ? { ...config.store, synchronous: config.SQLITE_SYNCHRONOUS } : config.store,
   );
   const registry = createTenantRegistry(store, envTenant(config));
