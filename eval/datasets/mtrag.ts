@@ -180,7 +180,15 @@ export function parsePythonLiteral(text: string): PythonLiteral {
 
 /** A field that may hold a Python literal string or the already-decoded value. */
 function pythonOrValue<T extends z.ZodType>(schema: T) {
-  return z.preprocess((value) => (typeof value === 'string' ? parsePythonLiteral(value) : value), schema);
+  return z.preprocess((value, context) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return parsePythonLiteral(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }, schema);
 }
 
 const turnSchema = z.object({ speaker: z.string(), text: z.string() });
@@ -235,7 +243,9 @@ export function parseMtragTasks(text: string, file: string): MtragTask[] {
     }
     const parsed = taskSchema.safeParse(value);
     if (!parsed.success) {
-      throw new AppError('VALIDATION_FAILED', `${file}:${index + 1}: ${parsed.error.issues[0]?.message ?? 'invalid'}`, {
+      const issue = parsed.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      throw new AppError('VALIDATION_FAILED', `${file}:${index + 1}: ${where}${issue?.message ?? 'invalid'}`, {
         details: { line: index + 1, issues: parsed.error.issues.slice(0, 3) },
       });
     }
