@@ -26,7 +26,11 @@ export function softmaxInto(logits: ArrayLike<number>, temperature: number, out:
 }
 
 /** Mean negative log-likelihood of the true classes at a temperature. */
-export function negativeLogLikelihood(logits: readonly Float32Array[], targets: readonly number[], temperature: number): number {
+export function negativeLogLikelihood(
+  logits: readonly Float32Array[],
+  targets: readonly number[],
+  temperature: number,
+): number {
   if (logits.length === 0) return 0;
   let total = 0;
   for (let i = 0; i < logits.length; i++) {
@@ -73,7 +77,11 @@ export function fitTemperature(logits: readonly Float32Array[], targets: readonl
 }
 
 /** Equal-width confidence bins; empty bins are kept so tables line up across models. */
-export function reliabilityTable(confidences: readonly number[], correct: readonly boolean[], bins = 10): ReliabilityBin[] {
+export function reliabilityTable(
+  confidences: readonly number[],
+  correct: readonly boolean[],
+  bins = 10,
+): ReliabilityBin[] {
   const table: ReliabilityBin[] = [];
   const sums = Array.from({ length: bins }, () => ({ count: 0, confidence: 0, correct: 0 }));
   for (let i = 0; i < confidences.length; i++) {
@@ -118,7 +126,11 @@ export interface OosOperatingPoint {
 }
 
 /** In-scope accuracy and OOS recall/precision when everything under `threshold` (or predicted oos) is out-of-scope. */
-export function oosOperatingPoint(predictions: readonly ScoredPrediction[], threshold: number, oosLabel = 'oos'): OosOperatingPoint {
+export function oosOperatingPoint(
+  predictions: readonly ScoredPrediction[],
+  threshold: number,
+  oosLabel = 'oos',
+): OosOperatingPoint {
   let inScope = 0;
   let inScopeCorrect = 0;
   let oos = 0;
@@ -147,12 +159,17 @@ export function oosOperatingPoint(predictions: readonly ScoredPrediction[], thre
  * The OOS threshold with the best in-scope accuracy among those that catch at least `minOosRecall`
  * of the out-of-scope examples. Falls back to the threshold with the best recall when none reaches it.
  */
-export function chooseOosThreshold(predictions: readonly ScoredPrediction[], minOosRecall: number, oosLabel = 'oos'): OosOperatingPoint {
+export function chooseOosThreshold(
+  predictions: readonly ScoredPrediction[],
+  minOosRecall: number,
+  oosLabel = 'oos',
+): OosOperatingPoint {
   let best: OosOperatingPoint | undefined;
   let bestRecall: OosOperatingPoint | undefined;
   for (let step = 0; step <= 100; step++) {
     const point = oosOperatingPoint(predictions, step / 100, oosLabel);
-    if (point.oosRecall >= minOosRecall && (best === undefined || point.inScopeAccuracy > best.inScopeAccuracy)) best = point;
+    if (point.oosRecall >= minOosRecall && (best === undefined || point.inScopeAccuracy > best.inScopeAccuracy))
+      best = point;
     if (bestRecall === undefined || point.oosRecall > bestRecall.oosRecall) bestRecall = point;
   }
   return (best ?? bestRecall)!;

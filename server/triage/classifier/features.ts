@@ -32,7 +32,11 @@ export interface SparseVector {
 
 /** Lowercase, strip accents (customers type "cafe" and "café" alike), and fold digits so ids do not become features. */
 export function normalizeText(text: string): string {
-  return text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().replace(/\d/g, '0');
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/\d/g, '0');
 }
 
 export function tokenize(normalized: string): string[] {
@@ -40,7 +44,10 @@ export function tokenize(normalized: string): string[] {
 }
 
 /** Term counts for the word block and the character block, keyed by prefixed feature strings. */
-export function extractTerms(text: string, options: FeatureOptions): { word: Map<string, number>; char: Map<string, number> } {
+export function extractTerms(
+  text: string,
+  options: FeatureOptions,
+): { word: Map<string, number>; char: Map<string, number> } {
   const tokens = tokenize(normalizeText(text));
   const word = new Map<string, number>();
   const char = new Map<string, number>();
@@ -97,7 +104,12 @@ export function vectorizerFromTerms(terms: string[], idf: Float32Array, options:
   return { options, vocabulary, terms, idf };
 }
 
-function weighBlock(vectorizer: Vectorizer, counts: Map<string, number>, scale: number, out: Map<number, number>): void {
+function weighBlock(
+  vectorizer: Vectorizer,
+  counts: Map<string, number>,
+  scale: number,
+  out: Map<number, number>,
+): void {
   const entries: Array<[number, number]> = [];
   let norm = 0;
   for (const [term, count] of counts) {

@@ -106,11 +106,11 @@ export interface Prediction {
 }
 
 const DEFAULTS = {
-  epochs: 10,
+  epochs: 8,
   learningRate: 0.02,
   l2: 0,
-  weightDecay: 0.02,
-  batchSize: 16,
+  weightDecay: 0.03,
+  batchSize: 64,
   seed: 7,
   validationFraction: 0.1,
 };
@@ -151,7 +151,10 @@ function validateExamples(examples: readonly LabelledExample[], what: string): v
   examples.forEach((example, index) => {
     const parsed = exampleSchema.safeParse(example);
     if (!parsed.success) {
-      throw new AppError('VALIDATION_FAILED', `${what} example ${index + 1} is not {text, label}: ${parsed.error.issues[0]?.message}`);
+      throw new AppError(
+        'VALIDATION_FAILED',
+        `${what} example ${index + 1} is not {text, label}: ${parsed.error.issues[0]?.message}`,
+      );
     }
   });
 }
@@ -311,7 +314,9 @@ function trainVariant(
   );
   const vectors = trainSet.map((example) => vectorize(vectorizer, example.text));
   const targets = Int32Array.from(trainSet, (example) => labelIndex.get(example.label)!);
-  progress(`training ${labels.length} labels on ${trainSet.length} examples, ${vectorizer.terms.length} features (oos: ${oosMode})`);
+  progress(
+    `training ${labels.length} labels on ${trainSet.length} examples, ${vectorizer.terms.length} features (oos: ${oosMode})`,
+  );
   const { weights, bias } = fitSoftmax(vectors, targets, vectorizer.terms.length, labels.length, settings, progress);
 
   const model: IntentModel = {
@@ -410,7 +415,8 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
     learningRate: options.learningRate ?? DEFAULTS.learningRate,
     l2: options.l2 ?? DEFAULTS.l2,
     weightDecay: options.weightDecay ?? DEFAULTS.weightDecay,
-    batchSize: options.batchSize ?? DEFAULTS.batchSize,
+    // Small tenants' data needs small batches to get enough optimiser steps; large data needs big ones for speed.
+    batchSize: options.batchSize ?? Math.max(4, Math.min(DEFAULTS.batchSize, Math.round(examples.length / 200))),
     seed: options.seed ?? DEFAULTS.seed,
     validationFraction: options.validationFraction ?? DEFAULTS.validationFraction,
   };
@@ -425,7 +431,10 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
     : { train: [...usable], validation: [...options.validation!] };
   const inScopeLabels = new Set(train.map((example) => example.label).filter((label) => label !== OUT_OF_SCOPE));
   if (inScopeLabels.size < 2) {
-    throw new AppError('VALIDATION_FAILED', `training needs at least 2 in-scope labels with non-empty text (got ${inScopeLabels.size})`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `training needs at least 2 in-scope labels with non-empty text (got ${inScopeLabels.size})`,
+    );
   }
 
   const trainHasOos = train.some((example) => example.label === OUT_OF_SCOPE);
@@ -465,7 +474,10 @@ function encodeFloats(values: Float32Array): string {
 function decodeFloats(text: string, expectedLength: number, what: string): Float32Array {
   const bytes = Buffer.from(text, 'base64');
   if (bytes.byteLength !== expectedLength * 4) {
-    throw new AppError('VALIDATION_FAILED', `model ${what} has ${bytes.byteLength / 4} values, expected ${expectedLength}`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `model ${what} has ${bytes.byteLength / 4} values, expected ${expectedLength}`,
+    );
   }
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
@@ -549,7 +561,10 @@ export function deserializeModel(input: unknown): IntentModel {
   const parsed = serializedModelSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AppError('VALIDATION_FAILED', `not a usable intent model: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `not a usable intent model: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+    );
   }
   const data = parsed.data;
   const idf = decodeFloats(data.idf, data.terms.length, 'idf');
