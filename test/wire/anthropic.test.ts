@@ -119,7 +119,7 @@ describe('Anthropic provider against the loopback Messages API fake', () => {
     const body = bodyOf(fake);
     expect(body.model).toBe('claude-haiku-4-5');
     expect(body.tool_choice).toEqual({ type: 'tool', name: CLASSIFY_TOOL_NAME });
-    const schema = body.tools?.[0]?.input_schema as { properties: { intent: { enum: string[] } } };
+    const schema = body.tools?.[0]?.input_schema as unknown as { properties: { intent: { enum: string[] } } };
     expect(schema.properties.intent.enum).toEqual([...DEFAULT_INTENTS, 'oos']);
     // The ticket text travels wrapped and labelled as untrusted.
     expect(JSON.stringify(body.messages)).toContain('<customer_message trust=\\"untrusted\\">');

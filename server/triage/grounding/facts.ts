@@ -43,14 +43,30 @@ export interface NameCandidate {
   key: string;
 }
 
-/** Capitalised words that may be names: inside a sentence, or at its start unless a common word. */
+const GERMAN_FUNCTION_WORDS = new Set(
+  'der die das den dem des ein eine einen einem einer und ist sind nicht sie ihnen ihr ihre ich wir werde werden wird bitte mit für auf zu von im auch noch kann können haben hat'.split(
+    ' ',
+  ),
+);
+
+/** German capitalises every noun, so capitalisation says nothing about names there. */
+export function looksGerman(sentence: string): boolean {
+  return words(sentence).filter((word) => GERMAN_FUNCTION_WORDS.has(word)).length >= 2;
+}
+
+/**
+ * Capitalised words that may be names: inside a sentence, or at its start unless a common word.
+ * In German sentences only acronyms and mixed-case words (SAML, GitHub) count.
+ */
 export function extractNameCandidates(sentence: string): NameCandidate[] {
   const tokens = sentence.match(/[\p{L}][\p{L}\p{N}'’.-]*[\p{L}\p{N}]|[\p{L}]/gu) ?? [];
+  const german = looksGerman(sentence);
   const candidates: NameCandidate[] = [];
   tokens.forEach((token, index) => {
     if (!/^\p{Lu}/u.test(token)) return;
     if (/^I(['’](m|ve|ll|d))?$/.test(token)) return;
-    const key = token.toLowerCase().replace(/['’]s$/, '');
+    if (german && !/^\p{Lu}[\p{Lu}\p{N}]+$|^\p{Lu}\p{Ll}+\p{Lu}/u.test(token)) return;
+    const key = token.toLowerCase().replace(/['’](s|ll|re|ve|d|m|t)$/, '');
     if (index === 0 && (isStopword(key) || COMMON_SENTENCE_STARTERS.has(key))) return;
     candidates.push({ name: token, key });
   });

@@ -33,7 +33,7 @@ const MARKERS: ReadonlyArray<readonly [string, RegExp]> = [
   ],
   [
     'state_change_command',
-    /\b(mark|set|flag|tag|change|update|move|classify|label)\b[^.!?\n]{0,40}\b(as|to|into)\b[^.!?\n]{0,20}\b(refunded|resolved|closed|paid|approved|solved|priority|urgent|tier ?0|vip|whitelisted)\b/i,
+    /\b(mark|set|flag|tag|change|update|move|classify|label)\b[^.!?\n]{0,40}\b(as|to|into)\b[^.!?\n]{0,20}\b(refunded|resolved|closed|paid|approved|solved|tier ?0|vip|whitelisted|cancell?ed|deleted)\b/i,
   ],
   [
     'authority_claim',
