@@ -20,6 +20,46 @@ function normalizeNumber(raw: string): string {
   return value;
 }
 
+const UNIT_ALIASES: Record<string, string> = {
+  percent: '%',
+  prozent: '%',
+  pourcent: '%',
+  gb: 'gb',
+  mb: 'mb',
+  tb: 'tb',
+  kb: 'kb',
+};
+
+/**
+ * Quantities with their unit: prices ("$12", "240 €", "5 dollars") become "price:12", measures
+ * ("100 GB", "14 days", "30%") become "100 gb", "14 day", "30 %". A reply's "100 GB" is only
+ * grounded by a source that says "100 GB", not by one that says "100 MB" and "10 GB".
+ */
+export function extractQuantities(text: string): string[] {
+  const quantities: string[] = [];
+  const number = String.raw`\d+(?:[.,]\d+)*`;
+  const pricePattern = new RegExp(
+    String.raw`[$€£]\s?(${number})|(${number})\s?(?:€|\$|£|usd|eur|gbp|dollars?|euros?|dólares|dolares|reais)(?![\p{L}])`,
+    'giu',
+  );
+  for (const match of text.matchAll(pricePattern)) {
+    const raw = match[1] ?? match[2];
+    if (raw) quantities.push(`price:${normalizeNumber(raw)}`);
+  }
+  const measurePattern = new RegExp(
+    String.raw`(${number})\s?(%|percent|prozent|pourcent|gb|mb|tb|kb|days?|hours?|minutes?|weeks?|months?|years?|members?|seats?|requests?|boards?)(?![\p{L}])`,
+    'giu',
+  );
+  for (const match of text.matchAll(measurePattern)) {
+    const raw = match[1];
+    const unit = match[2]?.toLowerCase();
+    if (!raw || !unit) continue;
+    const normalizedUnit = UNIT_ALIASES[unit] ?? unit.replace(/s$/, '');
+    quantities.push(`${normalizeNumber(raw)} ${normalizedUnit}`);
+  }
+  return quantities;
+}
+
 /**
  * Sentence starters that are ordinary words, not names; a capitalised first word is only treated
  * as a name candidate when it is not one of these and not a stopword.

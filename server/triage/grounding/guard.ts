@@ -7,7 +7,7 @@
  */
 import type { RetrievedPassage } from '../types.ts';
 import { isCourtesySentence } from './courtesy.ts';
-import { extractNameCandidates, extractNumbers, isNameGrounded, vocabulary } from './facts.ts';
+import { extractNameCandidates, extractNumbers, extractQuantities, isNameGrounded, vocabulary } from './facts.ts';
 import { detectPromptInjection } from './injection.ts';
 import { findActionClaims, isConfirmed } from './promises.ts';
 import { containment, contentStemSet, normalizeForComparison, splitSentences } from './text.ts';
@@ -168,14 +168,24 @@ function checkFacts(
   sentences: readonly string[],
   courtesy: ReadonlySet<string>,
   groundingText: string,
+  contextText: string,
   knownNames: readonly string[],
 ): GroundingCheck {
+  const contextNumbers = new Set(extractNumbers(contextText));
   const knownNumbers = new Set(extractNumbers(groundingText));
+  const knownQuantities = new Set(extractQuantities(groundingText));
   const sourceVocabulary = vocabulary(`${groundingText}\n${knownNames.join(' ')}`);
   const inventedNumbers: string[] = [];
   const inventedNames: string[] = [];
   for (const sentence of sentences) {
     for (const number of extractNumbers(sentence)) if (!knownNumbers.has(number)) inventedNumbers.push(number);
+    for (const quantity of extractQuantities(sentence)) {
+      // Account data is rendered as "Members: 7", so for it the number alone grounds the quantity.
+      const number = quantity.replace(/^price:/, '').split(' ')[0] ?? '';
+      if (!knownQuantities.has(quantity) && !contextNumbers.has(number)) {
+        inventedNumbers.push(quantity.replace(/^price:/, 'price '));
+      }
+    }
     // Greetings carry the customer's name, which needs no grounding.
     if (courtesy.has(sentence)) continue;
     for (const candidate of extractNameCandidates(sentence)) {
@@ -277,7 +287,7 @@ export function verifyDraft(input: VerifyDraftInput): GroundingVerdict {
           detail: `${unsupportedSentences.length} of ${substantive.length} sentence(s) below overlap ${threshold}: ${listForDetail(unsupportedSentences)}`,
         },
     checkActions(sentences, sources, input.toolConfirmations ?? []),
-    checkFacts(sentences, courtesy, groundingText, input.knownNames ?? []),
+    checkFacts(sentences, courtesy, groundingText, contextText, input.knownNames ?? []),
     checkInjection(input.reply),
   ];
   return { passed: checks.every((check) => check.passed), checks, unsupportedSentences, support };
