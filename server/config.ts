@@ -37,50 +37,53 @@ function integer(defaultValue: number, min: number, max: number) {
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const envSchema = z
-  .object({
-    NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
-    PORT: integer(3000, 0, 65535),
-    HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
-    /** Public base URL of the service, used when registering webhooks with a helpdesk. */
-    PUBLIC_URL: httpUrl,
-    DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
-    DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user@127.0.0.1:5432/db'),
-    REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
-    QUEUE: z.preprocess(emptyToUndefined, z.enum(['embedded', 'bullmq']).default('embedded')),
-    LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS).default('info')),
-    BODY_LIMIT_BYTES: integer(256 * 1024, 1024, 10 * 1024 * 1024),
-    SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
-    WORKER_CONCURRENCY: integer(4, 1, 256),
-    QUEUE_MAX_ATTEMPTS: integer(5, 1, 100),
-    QUEUE_VISIBILITY_TIMEOUT_MS: integer(120_000, 1_000, 3_600_000),
-    /** SQLite durability: FULL syncs every commit to disk; NORMAL survives process crashes, not power loss. */
-    SQLITE_SYNCHRONOUS: z.preprocess(emptyToUndefined, z.enum(['FULL', 'NORMAL']).default('FULL')),
-    /** Bearer token for the admin API; the admin API is disabled without it. */
-    ADMIN_TOKEN: optionalString,
-    ANTHROPIC_API_KEY: optionalString,
-    ANTHROPIC_BASE_URL: httpUrl,
-    ANTHROPIC_SMALL_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
-    ANTHROPIC_LARGE_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-5')),
-    ANTHROPIC_TIMEOUT_MS: integer(30_000, 1_000, 600_000),
-    ANTHROPIC_MAX_RETRIES: integer(1, 0, 10),
-    ZENDESK_SUBDOMAIN: z.preprocess(
-      emptyToUndefined,
-      z
-        .string()
-        .regex(/^[a-z0-9][a-z0-9-]*$/i, 'must be the account subdomain, like "acme" for acme.zendesk.com')
-        .optional(),
-    ),
-    ZENDESK_EMAIL: z.preprocess(emptyToUndefined, z.string().email('must be an email address').optional()),
-    ZENDESK_API_TOKEN: optionalString,
-    ZENDESK_WEBHOOK_SECRET: optionalString,
-    ZENDESK_API_URL: httpUrl,
-    INTERCOM_ACCESS_TOKEN: optionalString,
-    INTERCOM_CLIENT_SECRET: optionalString,
-    INTERCOM_ADMIN_ID: optionalString,
-    INTERCOM_WORKSPACE_ID: optionalString,
-    INTERCOM_API_URL: httpUrl,
-  });
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyToUndefined, z.enum(['development', 'production', 'test']).default('development')),
+  PORT: integer(3000, 0, 65535),
+  HOST: z.preprocess(emptyToUndefined, z.string().default('0.0.0.0')),
+  /** Public base URL of the service, used when registering webhooks with a helpdesk. */
+  PUBLIC_URL: httpUrl,
+  DATA_DIR: z.preprocess(emptyToUndefined, z.string().default('./data')),
+  DATABASE_URL: urlWithProtocols(['postgres:', 'postgresql:'], 'postgres://user@127.0.0.1:5432/db'),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  QUEUE: z.preprocess(emptyToUndefined, z.enum(['embedded', 'bullmq']).default('embedded')),
+  LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS).default('info')),
+  BODY_LIMIT_BYTES: integer(256 * 1024, 1024, 10 * 1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
+  WORKER_CONCURRENCY: integer(4, 1, 256),
+  QUEUE_MAX_ATTEMPTS: integer(5, 1, 100),
+  QUEUE_VISIBILITY_TIMEOUT_MS: integer(120_000, 1_000, 3_600_000),
+  /** SQLite durability: FULL syncs every commit to disk; NORMAL survives process crashes, not power loss. */
+  SQLITE_SYNCHRONOUS: z.preprocess(emptyToUndefined, z.enum(['FULL', 'NORMAL']).default('FULL')),
+  /** Knowledge base used when a tenant has none of its own: a Markdown folder or a JSONL file. */
+  KB_PATH: z.preprocess(emptyToUndefined, z.string().optional()),
+  /** Product and company names the grounding guard always accepts in drafts (comma-separated). */
+  KNOWN_NAMES: z.preprocess(emptyToUndefined, z.string().default('Tandem')),
+  /** Bearer token for the admin API; the admin API is disabled without it. */
+  ADMIN_TOKEN: optionalString,
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: httpUrl,
+  ANTHROPIC_SMALL_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
+  ANTHROPIC_LARGE_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-5')),
+  ANTHROPIC_TIMEOUT_MS: integer(30_000, 1_000, 600_000),
+  ANTHROPIC_MAX_RETRIES: integer(1, 0, 10),
+  ZENDESK_SUBDOMAIN: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/i, 'must be the account subdomain, like "acme" for acme.zendesk.com')
+      .optional(),
+  ),
+  ZENDESK_EMAIL: z.preprocess(emptyToUndefined, z.string().email('must be an email address').optional()),
+  ZENDESK_API_TOKEN: optionalString,
+  ZENDESK_WEBHOOK_SECRET: optionalString,
+  ZENDESK_API_URL: httpUrl,
+  INTERCOM_ACCESS_TOKEN: optionalString,
+  INTERCOM_CLIENT_SECRET: optionalString,
+  INTERCOM_ADMIN_ID: optionalString,
+  INTERCOM_WORKSPACE_ID: optionalString,
+  INTERCOM_API_URL: httpUrl,
+});
 
 /**
  * Rules across keys, checked on the raw values so they are reported together with per-key

@@ -1,5 +1,5 @@
 /** Start-up and shutdown shared by the web process and worker processes. */
-import { ConfigError, type Config, loadConfigFromProcess } from './config.ts';
+import { type Config, ConfigError, loadConfigFromProcess } from './config.ts';
 import type { Logger } from './logger.ts';
 
 /** Loads the config or exits with one message naming every bad key. */

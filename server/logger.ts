@@ -39,7 +39,9 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = (options.secrets ?? []).filter((value): value is string => typeof value === 'string' && value.length >= 6);
+  const secrets = (options.secrets ?? []).filter(
+    (value): value is string => typeof value === 'string' && value.length >= 6,
+  );
   const maskString = (value: string) =>
     secrets.reduce((text, secret) => (text.includes(secret) ? text.split(secret).join('[REDACTED]') : text), value);
   return pino(
@@ -53,7 +55,8 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       hooks: {
         logMethod(args, method) {
-          const masked = secrets.length === 0 ? args : args.map((arg) => (typeof arg === 'string' ? maskString(arg) : arg));
+          const masked =
+            secrets.length === 0 ? args : args.map((arg) => (typeof arg === 'string' ? maskString(arg) : arg));
           method.apply(this, masked as Parameters<typeof method>);
         },
       },

@@ -3,11 +3,14 @@
  * web process mounts. Shared by the web process and worker processes so both run the same jobs.
  */
 import type { Router } from 'express';
+import { playgroundPage, triageApi } from './playground/routes.ts';
 import type { Runtime } from './runtime.ts';
 import { createTenantRegistry, envTenant, type TenantRegistry } from './tenants/registry.ts';
+import { createTriageServices, type TriageServices } from './triage/setup.ts';
 
 export interface Services {
   tenants: TenantRegistry;
+  triage: TriageServices;
   llmName: string;
   rawRouters: Array<{ path: string; router: Router }>;
   jsonRouters: Array<{ path: string; router: Router }>;
@@ -15,10 +18,18 @@ export interface Services {
 
 export async function createServices(runtime: Runtime): Promise<Services> {
   const tenants = createTenantRegistry(runtime.store, envTenant(runtime.config));
+  const triage = createTriageServices({
+    config: runtime.config,
+    store: runtime.store,
+    logger: runtime.logger,
+    metrics: runtime.metrics,
+  });
   return {
     tenants,
-    llmName: runtime.config.ANTHROPIC_API_KEY ? 'anthropic' : 'offline',
-    rawRouters: [],
-    jsonRouters: [],
+    triage,
+    llmName: triage.llm.provider,
+    // The playground page takes no body; it sits with the routers that parse their own.
+    rawRouters: [{ path: '/', router: playgroundPage() }],
+    jsonRouters: [{ path: '/api', router: triageApi(triage.engine) }],
   };
 }

@@ -103,7 +103,9 @@ export function toAppError(error: unknown): AppError {
 }
 
 /** Wraps an async handler so rejections reach the error handler (Express 5 does this too; explicit is clearer). */
-export function asyncRoute(handler: (request: express.Request, response: express.Response) => Promise<void>): RequestHandler {
+export function asyncRoute(
+  handler: (request: express.Request, response: express.Response) => Promise<void>,
+): RequestHandler {
   return (request, response, next) => {
     handler(request, response).catch(next);
   };

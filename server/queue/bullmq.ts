@@ -89,7 +89,12 @@ export function createBullQueue(options: BullQueueOptions): JobQueue {
           const handler = handlers.get(job.data.name);
           if (handler === undefined) throw new UnrecoverableError(`No handler for job "${job.data.name}"`);
           try {
-            await handler({ id: String(job.id), name: job.data.name, payload: job.data.payload, attempt: job.attemptsMade + 1 });
+            await handler({
+              id: String(job.id),
+              name: job.data.name,
+              payload: job.data.payload,
+              attempt: job.attemptsMade + 1,
+            });
           } catch (error) {
             if (error instanceof AppError && !error.retryable) throw new UnrecoverableError(error.message);
             throw error;

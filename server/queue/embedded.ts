@@ -179,7 +179,10 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
             : backoffDelay(job.attempts, retry, random);
         job.state = 'waiting';
         job.runAt = Date.now() + delay;
-        logger.warn({ jobId: job.id, name: job.name, attempt: job.attempts, delayMs: delay, error: message }, 'job failed; retrying');
+        logger.warn(
+          { jobId: job.id, name: job.name, attempt: job.attempts, delayMs: delay, error: message },
+          'job failed; retrying',
+        );
       }
       await persist(job);
     } catch (error) {
@@ -255,7 +258,8 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
         }),
       ]);
       if (deadline) clearTimeout(deadline);
-      if (inFlight.size > 0) logger.warn({ inFlight: inFlight.size }, 'stopped with jobs still running; they will be retried');
+      if (inFlight.size > 0)
+        logger.warn({ inFlight: inFlight.size }, 'stopped with jobs still running; they will be retried');
     },
     async counts(): Promise<QueueCounts> {
       await load();

@@ -187,7 +187,8 @@ export async function openKeyvStore(config: StoreConfig): Promise<Store> {
 
 function storeOnBackend(config: StoreConfig, backend: Backend): Store {
   const prefix = config.prefix ?? '';
-  if (!/^[a-z0-9]*$/.test(prefix)) throw new AppError('CONFIG_INVALID', 'The store prefix must be lowercase letters and digits');
+  if (!/^[a-z0-9]*$/.test(prefix))
+    throw new AppError('CONFIG_INVALID', 'The store prefix must be lowercase letters and digits');
   const namespaces = new Map<Namespace, KeyValue<unknown>>();
   const errors: unknown[] = [];
 

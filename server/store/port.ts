@@ -12,6 +12,7 @@ export const NAMESPACES = [
   'knowledge',
   'models',
   'effects',
+  'cache',
 ] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 

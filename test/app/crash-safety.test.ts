@@ -13,7 +13,10 @@ const fixture = new URL('../fixtures/crash-worker.ts', import.meta.url).pathname
 
 function startWorker(env: Record<string, string>): { child: ChildProcess; lines: string[]; exited: Promise<void> } {
   // `node --import tsx` keeps it one process: the tsx CLI would fork a child that outlives a SIGKILL.
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let buffer = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -38,7 +41,8 @@ async function until(lines: string[], predicate: (lines: string[]) => boolean, l
   while (!predicate(lines)) {
     const failure = lines.find((line) => line.startsWith('exited'));
     if (failure) throw new Error(`worker died: ${failure}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}; last lines: ${lines.slice(-5).join(' | ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${label}; last lines: ${lines.slice(-5).join(' | ')}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

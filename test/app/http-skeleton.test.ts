@@ -65,69 +65,98 @@ describe('HTTP skeleton', () => {
     expect(metrics).toContain('support_agent_queue_jobs{state="waiting"}');
   });
 
-  const badRequests: Array<{ name: string; init: () => RequestInit & { path: string }; status: number; code: string }> = [
-    {
-      name: 'invalid JSON',
-      init: () => ({ path: '/probe/items', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":' }),
-      status: 400,
-      code: 'INVALID_JSON',
-    },
-    {
-      name: 'a body over the limit',
-      init: () => ({
-        path: '/probe/items',
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: 'x'.repeat(5_000) }),
-      }),
-      status: 413,
-      code: 'PAYLOAD_TOO_LARGE',
-    },
-    {
-      name: 'a wrong content type',
-      init: () => ({ path: '/probe/items', method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' }),
-      status: 415,
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-    },
-    {
-      name: 'an unknown route',
-      init: () => ({ path: '/no/such/route', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }),
-      status: 404,
-      code: 'NOT_FOUND',
-    },
-    {
-      name: 'a raw webhook body over the limit',
-      init: () => ({ path: '/hooks/raw', method: 'POST', headers: { 'content-type': 'application/json' }, body: 'y'.repeat(4_000) }),
-      status: 413,
-      code: 'PAYLOAD_TOO_LARGE',
-    },
-    {
-      name: 'a webhook with a wrong content type',
-      init: () => ({ path: '/hooks/raw', method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<a/>' }),
-      status: 415,
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-    },
-    {
-      name: 'the admin API without a token',
-      init: () => ({ path: '/admin/dead-letters', method: 'GET' }),
-      status: 401,
-      code: 'UNAUTHORIZED',
-    },
-  ];
+  const badRequests: Array<{ name: string; init: () => RequestInit & { path: string }; status: number; code: string }> =
+    [
+      {
+        name: 'invalid JSON',
+        init: () => ({
+          path: '/probe/items',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{"a":',
+        }),
+        status: 400,
+        code: 'INVALID_JSON',
+      },
+      {
+        name: 'a body over the limit',
+        init: () => ({
+          path: '/probe/items',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'x'.repeat(5_000) }),
+        }),
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      },
+      {
+        name: 'a wrong content type',
+        init: () => ({
+          path: '/probe/items',
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: 'hello',
+        }),
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'an unknown route',
+        init: () => ({
+          path: '/no/such/route',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        }),
+        status: 404,
+        code: 'NOT_FOUND',
+      },
+      {
+        name: 'a raw webhook body over the limit',
+        init: () => ({
+          path: '/hooks/raw',
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: 'y'.repeat(4_000),
+        }),
+        status: 413,
+        code: 'PAYLOAD_TOO_LARGE',
+      },
+      {
+        name: 'a webhook with a wrong content type',
+        init: () => ({
+          path: '/hooks/raw',
+          method: 'POST',
+          headers: { 'content-type': 'application/xml' },
+          body: '<a/>',
+        }),
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
+      {
+        name: 'the admin API without a token',
+        init: () => ({ path: '/admin/dead-letters', method: 'GET' }),
+        status: 401,
+        code: 'UNAUTHORIZED',
+      },
+    ];
 
-  it.each(badRequests)('rejects $name with a JSON 4xx, stores nothing and keeps serving', async ({ init, status, code }) => {
-    const before = await storedCount();
-    const { path, ...requestInit } = init();
-    const response = await fetch(`${base}${path}`, requestInit);
-    expect(response.status).toBe(status);
-    expect(response.headers.get('content-type')).toMatch(/application\/json/);
-    const body = (await response.json()) as { error: { code: string; message: string; requestId: string } };
-    expect(body.error.code).toBe(code);
-    expect(body.error.message.length).toBeGreaterThan(5);
-    expect(body.error.requestId).toBe(response.headers.get('x-request-id'));
-    expect(await storedCount()).toBe(before);
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
-  });
+  it.each(badRequests)(
+    'rejects $name with a JSON 4xx, stores nothing and keeps serving',
+    async ({ init, status, code }) => {
+      const before = await storedCount();
+      const { path, ...requestInit } = init();
+      const response = await fetch(`${base}${path}`, requestInit);
+      expect(response.status).toBe(status);
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      const body = (await response.json()) as { error: { code: string; message: string; requestId: string } };
+      expect(body.error.code).toBe(code);
+      expect(body.error.message.length).toBeGreaterThan(5);
+      expect(body.error.requestId).toBe(response.headers.get('x-request-id'));
+      expect(await storedCount()).toBe(before);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    },
+  );
 
   it('accepts good input on the same routes', async () => {
     const before = await storedCount();

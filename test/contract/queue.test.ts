@@ -35,7 +35,12 @@ const cases: QueueCase[] = [
     name: 'BullMQ on Redis',
     available: REDIS_URL !== undefined,
     create: async (shared) => ({
-      queue: createBullQueue({ redisUrl: REDIS_URL!, logger: silentLogger(), queueName: shared.queueName, retry: fastRetry }),
+      queue: createBullQueue({
+        redisUrl: REDIS_URL!,
+        logger: silentLogger(),
+        queueName: shared.queueName,
+        retry: fastRetry,
+      }),
     }),
   },
 ];

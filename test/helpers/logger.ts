@@ -2,7 +2,10 @@ import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../../server/logger.ts';
 
 /** A real pino logger writing into memory, so tests can read what would have been logged. */
-export function memoryLogger(options: { level?: string; secrets?: string[] } = {}): { logger: Logger; output: () => string } {
+export function memoryLogger(options: { level?: string; secrets?: string[] } = {}): {
+  logger: Logger;
+  output: () => string;
+} {
   const chunks: string[] = [];
   const destination = new Writable({
     write(chunk, _encoding, callback) {

@@ -11,9 +11,14 @@ describe('config', () => {
   });
 
   it('picks PostgreSQL for DATABASE_URL, Redis for REDIS_URL alone', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/d', REDIS_URL: 'redis://h:6379' }).store.kind).toBe('postgres');
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@h:5432/d', REDIS_URL: 'redis://h:6379' }).store.kind).toBe(
+      'postgres',
+    );
     expect(loadConfig({ REDIS_URL: 'redis://h:6379' }).store.kind).toBe('redis');
-    expect(loadConfig({ DATA_DIR: '/var/lib/agent/' }).store).toEqual({ kind: 'sqlite', file: '/var/lib/agent/support-agent.sqlite' });
+    expect(loadConfig({ DATA_DIR: '/var/lib/agent/' }).store).toEqual({
+      kind: 'sqlite',
+      file: '/var/lib/agent/support-agent.sqlite',
+    });
   });
 
   it('treats empty values as unset', () => {
@@ -23,7 +28,12 @@ describe('config', () => {
   it('names every bad key in one error, without echoing secret values', () => {
     let error: unknown;
     try {
-      loadConfig({ DATABASE_URL: 'mysql://root:pa55word@db/x', QUEUE: 'kafka', PORT: '99999', ZENDESK_SUBDOMAIN: 'acme' });
+      loadConfig({
+        DATABASE_URL: 'mysql://root:pa55word@db/x',
+        QUEUE: 'kafka',
+        PORT: '99999',
+        ZENDESK_SUBDOMAIN: 'acme',
+      });
     } catch (caught) {
       error = caught;
     }

@@ -21,11 +21,35 @@ describe('secrets', () => {
     const lines: string[] = [];
     const io = { out: (line: string) => lines.push(line), env: { INTERCOM_TOKEN_FOR_TEST: ACCESS_TOKEN } };
     await runTenantsCli(
-      ['add', '--id', 'acme', '--subdomain', 'acme', '--email', 'ops@acme.example', '--api-token', API_TOKEN, '--webhook-secret', WEBHOOK_SECRET],
+      [
+        'add',
+        '--id',
+        'acme',
+        '--subdomain',
+        'acme',
+        '--email',
+        'ops@acme.example',
+        '--api-token',
+        API_TOKEN,
+        '--webhook-secret',
+        WEBHOOK_SECRET,
+      ],
       io,
     );
     await runTenantsCli(
-      ['add', '--id', 'globex', '--helpdesk', 'intercom', '--admin-id', '42', '--access-token-env', 'INTERCOM_TOKEN_FOR_TEST', '--client-secret', CLIENT_SECRET],
+      [
+        'add',
+        '--id',
+        'globex',
+        '--helpdesk',
+        'intercom',
+        '--admin-id',
+        '42',
+        '--access-token-env',
+        'INTERCOM_TOKEN_FOR_TEST',
+        '--client-secret',
+        CLIENT_SECRET,
+      ],
       io,
     );
     await runTenantsCli(['list'], io);
@@ -35,7 +59,8 @@ describe('secrets', () => {
     expect(printed).toContain('"apiToken": "[set]"');
     expect(printed).toContain('"accessToken": "[set]"');
     expect(printed).toContain('globex\tintercom');
-    for (const secret of [API_TOKEN, WEBHOOK_SECRET, ACCESS_TOKEN, CLIENT_SECRET]) expect(printed).not.toContain(secret);
+    for (const secret of [API_TOKEN, WEBHOOK_SECRET, ACCESS_TOKEN, CLIENT_SECRET])
+      expect(printed).not.toContain(secret);
   });
 
   it('are redacted from log objects by key and masked inside logged strings', () => {
