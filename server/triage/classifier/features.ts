@@ -100,7 +100,9 @@ export function fitVectorizer(texts: readonly string[], options: FeatureOptions)
 
 export function vectorizerFromTerms(terms: string[], idf: Float32Array, options: FeatureOptions): Vectorizer {
   const vocabulary = new Map<string, number>();
-  terms.forEach((term, index) => vocabulary.set(term, index));
+  terms.forEach((term, index) => {
+    vocabulary.set(term, index);
+  });
   return { options, vocabulary, terms, idf };
 }
 

@@ -1,0 +1,116 @@
+/**
+ * The local classifier as the pipeline sees it: intent, calibrated confidence, out-of-scope, urgency,
+ * language and sentiment in one call, in the shared Classification shape.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../../errors.ts';
+import { type Classification, type LabelledExample, OUT_OF_SCOPE } from '../types.ts';
+import {
+  deserializeModel,
+  type IntentModel,
+  predict,
+  serializeModel,
+  type TrainOptions,
+  trainIntentModel,
+} from './model.ts';
+import { detectLanguage, detectSentiment, detectUrgency } from './signals.ts';
+
+export * from './model.ts';
+export { detectLanguage, detectSentiment, detectUrgency } from './signals.ts';
+
+export interface LocalClassifierOptions {
+  /** Calibrated confidence under which a message is out-of-scope; defaults to the model's recommendation. */
+  oosThreshold?: number;
+}
+
+export interface ClassifyContext {
+  /** Prior tickets from this customer on the same issue (more than one means frustrated). */
+  priorTicketsSameIssue?: number;
+}
+
+export interface LocalClassifier {
+  model: IntentModel;
+  oosThreshold: number;
+  classify(text: string, context?: ClassifyContext): Classification;
+}
+
+export function createLocalClassifier(model: IntentModel, options: LocalClassifierOptions = {}): LocalClassifier {
+  const oosThreshold = options.oosThreshold ?? model.oosThreshold;
+  if (!(oosThreshold >= 0 && oosThreshold <= 1)) {
+    throw new AppError('CONFIG_INVALID', `oosThreshold must be between 0 and 1 (got ${oosThreshold})`);
+  }
+  return {
+    model,
+    oosThreshold,
+    classify(text, context = {}) {
+      const prediction = predict(model, text);
+      return {
+        intent: prediction.label,
+        confidence: prediction.confidence,
+        outOfScope: prediction.label === OUT_OF_SCOPE || prediction.confidence < oosThreshold,
+        urgency: detectUrgency(text),
+        language: detectLanguage(text),
+        sentiment: detectSentiment(text, context.priorTicketsSameIssue),
+        source: 'local',
+        alternatives: prediction.ranked
+          .slice(1, 4)
+          .map((entry) => ({ intent: entry.label, confidence: entry.confidence })),
+      };
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The product's default model
+
+const SAMPLES_DIR = new URL('../../../samples/intents/', import.meta.url);
+
+/** Parse `{"text","label"}` lines; a bad line is an error naming its file and line number. */
+export function readExamplesJsonl(path: string): LabelledExample[] {
+  const examples: LabelledExample[] = [];
+  readFileSync(path, 'utf8')
+    .split(/\r?\n/)
+    .forEach((line, index) => {
+      if (line.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (error) {
+        throw new AppError('INVALID_JSON', `${path} line ${index + 1} is not valid JSON`, { cause: error });
+      }
+      const record = value as Partial<LabelledExample> | null;
+      if (typeof record?.text !== 'string' || typeof record.label !== 'string' || record.label === '') {
+        throw new AppError('VALIDATION_FAILED', `${path} line ${index + 1} is not {"text","label"}`);
+      }
+      examples.push({ text: record.text, label: record.label });
+    });
+  return examples;
+}
+
+export interface DefaultModelOptions {
+  /** A JSON file to load the model from if present and to write after training (e.g. data/default-intent-model.json). */
+  cachePath?: string;
+  train?: TrainOptions;
+}
+
+/** Train the default Tandem intent model from samples/intents (or load it from a cached JSON). */
+export function loadDefaultModel(options: DefaultModelOptions = {}): IntentModel {
+  const { cachePath } = options;
+  if (cachePath !== undefined && existsSync(cachePath)) {
+    try {
+      return deserializeModel(readFileSync(cachePath, 'utf8'));
+    } catch {
+      // A stale or corrupt cache (e.g. an older model version) is rebuilt rather than fatal.
+    }
+  }
+  const train = readExamplesJsonl(fileURLToPath(new URL('train.jsonl', SAMPLES_DIR)));
+  const validation = readExamplesJsonl(fileURLToPath(new URL('validation.jsonl', SAMPLES_DIR)));
+  const model = trainIntentModel(train, { ...options.train, validation });
+  if (cachePath !== undefined) {
+    mkdirSync(dirname(cachePath), { recursive: true });
+    writeFileSync(cachePath, JSON.stringify(serializeModel(model)));
+  }
+  return model;
+}

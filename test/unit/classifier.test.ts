@@ -1,0 +1,266 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createIntentsBacktestSuite, parseIntentJsonl, tier0Decisions } from '../../eval/suites/intents-backtest.ts';
+import { AppError } from '../../server/errors.ts';
+import {
+  chooseOosThreshold,
+  fitTemperature,
+  negativeLogLikelihood,
+  oosOperatingPoint,
+} from '../../server/triage/classifier/calibration.ts';
+import { createLocalClassifier, loadDefaultModel } from '../../server/triage/classifier/index.ts';
+import {
+  carveValidation,
+  deserializeModel,
+  predict,
+  serializeModel,
+  trainIntentModel,
+} from '../../server/triage/classifier/model.ts';
+import { seededRandom } from '../../server/triage/classifier/random.ts';
+import { classificationSchema, DEFAULT_INTENTS, type LabelledExample } from '../../server/triage/types.ts';
+
+/** Three intents with distinct vocabularies plus shared filler words, generated deterministically. */
+function syntheticExamples(count: number, seed: number): LabelledExample[] {
+  const vocabulary: Record<string, string[]> = {
+    weather: ['rain', 'sunny', 'forecast', 'cloudy', 'temperature', 'storm'],
+    music: ['song', 'playlist', 'guitar', 'album', 'concert', 'singer'],
+    food: ['pizza', 'recipe', 'dinner', 'pasta', 'restaurant', 'salad'],
+  };
+  const filler = ['please', 'tell', 'me', 'about', 'the', 'today', 'what', 'is', 'a', 'good'];
+  const random = seededRandom(seed);
+  const pick = (words: string[]) => words[Math.floor(random() * words.length)]!;
+  const labels = Object.keys(vocabulary);
+  return Array.from({ length: count }, (_, index) => {
+    const label = labels[index % labels.length]!;
+    const words = [pick(filler), pick(vocabulary[label]!), pick(filler), pick(vocabulary[label]!), pick(filler)];
+    return { text: words.join(' '), label };
+  });
+}
+
+describe('intent model on synthetic data', () => {
+  const train = syntheticExamples(300, 1);
+  const validation = syntheticExamples(60, 2);
+  const model = trainIntentModel(train, { validation, epochs: 6 });
+
+  it('learns the labels and predicts held-out examples', () => {
+    const test = syntheticExamples(90, 3);
+    const correct = test.filter((example) => predict(model, example.text).label === example.label).length;
+    expect(model.labels).toEqual(['food', 'music', 'weather']);
+    expect(correct / test.length).toBeGreaterThan(0.95);
+    const prediction = predict(model, 'what is the forecast, rain or sunny?');
+    expect(prediction.label).toBe('weather');
+    expect(prediction.ranked).toHaveLength(3);
+    expect(prediction.ranked.reduce((sum, entry) => sum + entry.confidence, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('is deterministic for the same data and seed', () => {
+    const again = trainIntentModel(train, { validation, epochs: 6 });
+    expect(Buffer.from(again.weights.buffer).equals(Buffer.from(model.weights.buffer))).toBe(true);
+  });
+
+  it('round-trips through JSON with identical predictions', () => {
+    const json = JSON.stringify(serializeModel(model));
+    const restored = deserializeModel(json);
+    for (const example of syntheticExamples(30, 4)) {
+      expect(predict(restored, example.text)).toEqual(predict(model, example.text));
+    }
+    expect(restored.metadata.trainExamples).toBe(300);
+    expect(restored.oosThreshold).toBe(model.oosThreshold);
+  });
+
+  it('rejects a corrupt or foreign model JSON with a clear error', () => {
+    const serialized = serializeModel(model);
+    expect(() => deserializeModel('{not json')).toThrow(AppError);
+    expect(() => deserializeModel({ ...serialized, version: 999 })).toThrow(/version/);
+    expect(() => deserializeModel({ ...serialized, weights: 'AAAA' })).toThrow(/weights has 0.75 values|weights has/);
+  });
+
+  it('rejects unusable training data', () => {
+    expect(() => trainIntentModel([{ text: 'hello', label: 'a' }])).toThrow(/at least 2 in-scope labels/);
+    expect(() => trainIntentModel([{ text: 42, label: 'a' } as unknown as LabelledExample])).toThrow(AppError);
+  });
+
+  it('carves validation deterministically and keeps every label in train', () => {
+    const first = carveValidation(train, 0.2);
+    const second = carveValidation(train, 0.2);
+    expect(first.validation.map((example) => example.text)).toEqual(second.validation.map((example) => example.text));
+    expect(first.validation.length).toBeGreaterThan(20);
+    expect(first.validation.length).toBeLessThan(100);
+    expect(new Set(first.train.map((example) => example.label)).size).toBe(3);
+  });
+});
+
+describe('calibration', () => {
+  it('temperature scaling never worsens validation NLL and recovers an over-confident scale', () => {
+    // Logits of a model that is right 70% of the time but 10x over-confident.
+    const random = seededRandom(5);
+    const logits: Float32Array[] = [];
+    const targets: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const target = i % 4;
+      const predicted = random() < 0.7 ? target : (target + 1) % 4;
+      const row = new Float32Array(4);
+      row[predicted] = 20;
+      logits.push(row);
+      targets.push(target);
+    }
+    const temperature = fitTemperature(logits, targets);
+    expect(temperature).toBeGreaterThan(5);
+    expect(negativeLogLikelihood(logits, targets, temperature)).toBeLessThan(negativeLogLikelihood(logits, targets, 1));
+  });
+
+  it('chooses the OOS threshold with the best in-scope accuracy that meets the recall floor', () => {
+    const predictions = [
+      { label: 'a', predicted: 'a', confidence: 0.9 },
+      { label: 'a', predicted: 'a', confidence: 0.5 },
+      { label: 'b', predicted: 'b', confidence: 0.35 },
+      { label: 'oos', predicted: 'a', confidence: 0.3 },
+      { label: 'oos', predicted: 'b', confidence: 0.4 },
+      { label: 'oos', predicted: 'oos', confidence: 0.9 },
+    ];
+    const point = chooseOosThreshold(predictions, 0.6);
+    // 0.31 catches 2 of 3 OOS while keeping every in-scope example.
+    expect(point.oosRecall).toBeCloseTo(2 / 3);
+    expect(point.inScopeAccuracy).toBe(1);
+    expect(point.threshold).toBeGreaterThan(0.3);
+    expect(point.threshold).toBeLessThanOrEqual(0.35);
+    expect(oosOperatingPoint(predictions, 0.45).oosRecall).toBe(1);
+  });
+});
+
+describe('default Tandem model', () => {
+  const model = loadDefaultModel();
+  const classifier = createLocalClassifier(model);
+
+  it('covers the default intents plus oos and calibrates on validation', () => {
+    expect(model.labels).toEqual([...DEFAULT_INTENTS, 'oos'].sort());
+    expect(model.metadata.validationExamples).toBeGreaterThan(100);
+    // Temperature scaling minimises NLL; ECE should improve or at worst stay put.
+    expect(model.metadata.eceAfter).toBeLessThanOrEqual(model.metadata.eceBefore + 0.005);
+    expect(model.reliability.reduce((sum, bin) => sum + bin.count, 0)).toBeGreaterThan(100);
+  });
+
+  it.each([
+    ['I forgot my password and the reset email never arrived', 'password_reset'],
+    ['Why did my invoice go up this month? We have the same number of members', 'billing_query'],
+    ['Can I export my timesheet to PDF?', 'feature_question'],
+    ['The desktop timer crashes every time I open it on Windows', 'bug_report'],
+    ['Please delete my account and everything you store about me', 'account_deletion'],
+    ['I renewed the yearly plan by mistake, I want my money back', 'refund_request'],
+    ['A stranger keeps sending me spam board invitations', 'abuse_report'],
+    ['What are your support hours?', 'general_question'],
+    ['Who won the basketball game yesterday?', 'oos'],
+  ])('classifies %j as %s', (text, intent) => {
+    const result = classifier.classify(text);
+    expect(classificationSchema.parse(result)).toEqual(result);
+    expect(result.intent).toBe(intent);
+    expect(result.source).toBe('local');
+    expect(result.alternatives).toHaveLength(3);
+    expect(result.alternatives.map((entry) => entry.intent)).not.toContain(intent);
+  });
+
+  it('marks out-of-scope by label or by threshold and fills the signals', () => {
+    expect(classifier.classify('Tell me a joke about pirates').outOfScope).toBe(true);
+    const strict = createLocalClassifier(model, { oosThreshold: 1 });
+    expect(strict.classify('I forgot my password').outOfScope).toBe(true);
+    const frustrated = classifier.classify('URGENT: production board is down and we are losing money!!!', {
+      priorTicketsSameIssue: 2,
+    });
+    expect(frustrated.urgency).toBe('high');
+    expect(frustrated.sentiment.frustrated).toBe(true);
+    expect(classifier.classify('Ich habe mein Passwort vergessen, bitte helfen Sie mir').language).toBe('de');
+    expect(() => createLocalClassifier(model, { oosThreshold: 2 })).toThrow(AppError);
+  });
+
+  it('retrains from corrections: a corrected phrase is learned', () => {
+    const phrase = 'the frobnicator widget keeps wobbling';
+    const train = Array.from({ length: 5 }, () => ({ text: phrase, label: 'bug_report' }));
+    const base = [
+      ...train,
+      ...syntheticExamples(60, 9).map((example) => ({
+        ...example,
+        label: example.label === 'food' ? 'general_question' : 'feature_question',
+      })),
+    ];
+    const retrained = trainIntentModel(base, { epochs: 6 });
+    expect(predict(retrained, phrase).label).toBe('bug_report');
+  });
+});
+
+describe('intents backtest input', () => {
+  it('reports the line numbers of bad JSONL lines', () => {
+    const content = ['{"text":"hi","label":"a"}', '{"text":"","label":"a"}', 'not json', '', '{"text":"x"}'].join('\n');
+    try {
+      parseIntentJsonl(content, 'train.jsonl');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(AppError);
+      const message = (error as AppError).message;
+      expect((error as AppError).code).toBe('VALIDATION_FAILED');
+      expect(message).toContain('3 bad line(s)');
+      expect(message).toContain('line 2: text');
+      expect(message).toContain('line 3: not valid JSON');
+      expect(message).toContain('line 5: label');
+    }
+    expect(parseIntentJsonl('{"text":"hi","label":"a","team":"t"}\n', 'ok.jsonl')).toEqual([
+      { text: 'hi', label: 'a', team: 't' },
+    ]);
+  });
+
+  it('rejects a target error outside (0, 1)', () => {
+    expect(() => createIntentsBacktestSuite({ trainPath: 'a', testPath: 'b', targetError: 0 })).toThrow(AppError);
+  });
+
+  it('runs end to end on small JSONL files, with OOS, routing and a Tier 0 table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'intents-backtest-'));
+    const toLines = (examples: LabelledExample[]) =>
+      examples
+        .map((example) => JSON.stringify({ ...example, team: example.label === 'food' ? 'kitchen' : 'media' }))
+        .join('\n');
+    const oos = ['xylophone quantum', 'banana tax return', 'zebra crossing lamp', 'orbit of jupiter moons'];
+    const withOos = (examples: LabelledExample[], offset: number) => [
+      ...examples,
+      ...oos.map((text, index) => ({ text: `${text} ${offset + index}`, label: 'oos' })),
+    ];
+    writeFileSync(join(dir, 'train.jsonl'), toLines(syntheticExamples(240, 11)));
+    writeFileSync(join(dir, 'val.jsonl'), toLines(withOos(syntheticExamples(60, 12), 0)));
+    writeFileSync(join(dir, 'test.jsonl'), toLines(withOos(syntheticExamples(60, 13), 10)));
+    const suite = createIntentsBacktestSuite({
+      trainPath: join(dir, 'train.jsonl'),
+      testPath: join(dir, 'test.jsonl'),
+      valPath: join(dir, 'val.jsonl'),
+      targetError: 0.05,
+    });
+    const lines: string[] = [];
+    const result = await suite.run({ sharedDir: dir, quick: false, progress: (line) => lines.push(line) });
+    expect(result.metrics.intent_accuracy).toBeGreaterThan(0.8);
+    expect(result.metrics.oos_recall).not.toBeNull();
+    expect(result.metrics.routing_accuracy).toBeGreaterThan(0.8);
+    expect(result.tables.some((table) => table.title.startsWith('Tier 0 go/no-go'))).toBe(true);
+    expect(result.charts.length).toBeGreaterThanOrEqual(2);
+    expect(lines.length).toBeGreaterThan(0);
+  });
+
+  it('Tier 0 decision picks the lowest threshold meeting the target on validation', () => {
+    const row = (label: string, predicted: string, confidence: number) => ({
+      text: '',
+      label,
+      predicted,
+      topLabel: predicted,
+      confidence,
+    });
+    const validation = [
+      ...Array.from({ length: 6 }, () => row('a', 'a', 0.95)),
+      row('b', 'a', 0.8),
+      row('a', 'a', 0.8),
+    ];
+    const test = [row('a', 'a', 0.97), row('a', 'a', 0.5), row('b', 'a', 0.96)];
+    const [decision] = tier0Decisions(validation, test, ['a'], 0.05);
+    expect(decision?.go).toBe(true);
+    expect(decision?.threshold).toBe(0.81);
+    expect(decision?.testAutomationShare).toBeCloseTo(0.5);
+    expect(decision?.testErrorRate).toBeCloseTo(0.5);
+  });
+});
