@@ -3,8 +3,13 @@
  * frustrated repeat customers, the seven languages, injections, non-existent features).
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { verifyDraft } from '../../server/triage/grounding/guard.ts';
+import { createKnowledgeIndex } from '../../server/triage/knowledge/index.ts';
+import { loadArticles } from '../../server/triage/knowledge/sources.ts';
+import { createOfflineLlm } from '../../server/triage/llm/offline.ts';
 import { DEFAULT_INTENTS, LANGUAGES } from '../../server/triage/types.ts';
 
 const SAMPLES = new URL('../../samples/', import.meta.url);
@@ -111,5 +116,41 @@ describe('samples/adversarial.jsonl', () => {
       expect(probes.filter((probe) => probe.category === category).length, category).toBeGreaterThanOrEqual(5);
     }
     for (const probe of probes) expect(probe.must_not, probe.id).toContain('tier0');
+  });
+});
+
+describe('offline drafts for every sample ticket, retrieved from the sample KB', () => {
+  const tickets = readJsonl('tickets.jsonl').map((line) => ticketSchema.parse(line));
+  const index = createKnowledgeIndex(loadArticles(fileURLToPath(new URL('kb', SAMPLES))));
+  const offline = createOfflineLlm({ signature: 'The Tandem support team' });
+
+  it('pass the grounding guard whenever a passage was retrieved, and escalate otherwise', async () => {
+    let answered = 0;
+    for (const ticket of tickets) {
+      const question = `${ticket.subject}\n${ticket.body}`;
+      const passages = index.search(question, 3);
+      const draft = await offline.generate({
+        passages,
+        customerMessage: question,
+        ...(ticket.customer ? { customerName: ticket.customer.name } : {}),
+        tone: ticket.customer?.tone ?? 'formal',
+        language: ticket.language ?? 'en',
+        frustrated: ticket.tags?.includes('frustrated') ?? false,
+      });
+      if (passages.length === 0) {
+        expect(draft.escalate.needed, ticket.id).toBe(true);
+        continue;
+      }
+      answered += 1;
+      const verdict = verifyDraft({ reply: draft.reply, citations: draft.citations, passages, knownNames: ['Tandem'] });
+      expect(
+        verdict.checks.filter((check) => !check.passed),
+        ticket.id,
+      ).toEqual([]);
+    }
+    console.log(
+      `offline drafts: ${answered}/${tickets.length} sample tickets had passages; all of those passed the guard`,
+    );
+    expect(answered).toBeGreaterThanOrEqual(tickets.length * 0.8);
   });
 });

@@ -65,6 +65,25 @@ describe('offline provider: extractive drafts', () => {
     expect(draft.reply).toContain('> If you lost your phone, sign in with one of your recovery codes.');
   });
 
+  it('quotes the list items after a quoted lead-in', async () => {
+    const exportPassage: RetrievedPassage = {
+      passageId: 'timesheets-export#1',
+      articleId: 'timesheets-export',
+      title: 'Timesheet export',
+      text: 'Click **Export** on the timesheet and pick a format:\n- **CSV** for spreadsheets and payroll tools,\n- **PDF** for sharing with clients.\n\nExport is available on paid plans.',
+      score: 4,
+      stale: false,
+    };
+    const draft = await offline.generate({
+      ...BASE,
+      passages: [exportPassage],
+      customerMessage: 'Which format can I pick for the timesheet export?',
+    });
+    expect(draft.reply).toContain(
+      '> Click Export on the timesheet and pick a format:\n> CSV for spreadsheets and payroll tools,\n> PDF for sharing with clients.',
+    );
+  });
+
   it('writes formal and casual greetings and closings', async () => {
     const formal = await offline.generate(BASE);
     expect(formal.reply.startsWith('Dear Dana,')).toBe(true);

@@ -73,14 +73,35 @@ export function selectQuotes(
   maxSentences: number,
 ): ScoredSentence[] {
   const usable = passages.slice(0, maxPassages);
-  const scored = scoreSentences(question, usable).filter((sentence) => words(sentence.text).length >= 3);
+  const all = scoreSentences(question, usable);
+  // Only full sentences: headings ("The link says it expired") and fragments read as noise when quoted.
+  const scored = all.filter((sentence) => words(sentence.text).length >= 4 && /[.!?:;)"”]$/.test(sentence.text));
   let chosen = scored
     .filter((sentence) => sentence.score > 0)
     .sort((a, b) => b.score - a.score || a.passageRank - b.passageRank)
     .slice(0, maxSentences);
   // Nothing overlaps: quote the opening of the best passage rather than nothing.
   if (chosen.length === 0) chosen = scored.filter((sentence) => sentence.passageRank === 0).slice(0, 2);
-  return chosen.sort((a, b) => a.passageRank - b.passageRank || a.position - b.position);
+  return withListItems(chosen, all).sort((a, b) => a.passageRank - b.passageRank || a.position - b.position);
+}
+
+const MAX_LIST_ITEMS = 5;
+
+/** A quoted lead-in ending in ":" needs the list items after it ("pick a format:" then "CSV ...", "PDF ..."). */
+function withListItems(chosen: readonly ScoredSentence[], all: readonly ScoredSentence[]): ScoredSentence[] {
+  const result = new Map(chosen.map((sentence) => [`${sentence.passageRank}:${sentence.position}`, sentence]));
+  for (const sentence of chosen) {
+    if (!sentence.text.endsWith(':')) continue;
+    const following = all
+      .filter((item) => item.passageRank === sentence.passageRank && item.position > sentence.position)
+      .sort((a, b) => a.position - b.position)
+      .slice(0, MAX_LIST_ITEMS);
+    for (const item of following) {
+      result.set(`${item.passageRank}:${item.position}`, item);
+      if (!/[,;]$/.test(item.text)) break;
+    }
+  }
+  return [...result.values()];
 }
 
 function firstName(name: string | undefined): string | undefined {

@@ -8,7 +8,7 @@ import type { RetrievedPassage } from '../types.ts';
 import type { GenerationRequest } from './port.ts';
 
 /** Bump when any prompt or tool schema changes; recorded with every draft. */
-export const PROMPT_VERSION = 'triage-2025-01-v1';
+export const PROMPT_VERSION = 'triage-prompts-v1';
 
 export const CLASSIFY_TOOL_NAME = 'record_classification';
 export const DRAFT_TOOL_NAME = 'submit_draft';
