@@ -156,7 +156,9 @@ describe('triage engine with the Anthropic SDK against the Messages API fake', (
     const generate = record.cost.calls.find((call) => call.step === 'generate');
     expect(generate?.model).toBe('claude-sonnet-4-5');
     expect(record.cost.costUsd).toBeGreaterThan(0);
-    expect(record.cost.inputTokens + record.cost.cacheCreationInputTokens + record.cost.cacheReadInputTokens).toBeGreaterThan(0);
+    expect(
+      record.cost.inputTokens + record.cost.cacheCreationInputTokens + record.cost.cacheReadInputTokens,
+    ).toBeGreaterThan(0);
     const body = fake.messageRequests().at(-1)!.body as { system?: Array<{ cache_control?: unknown }> };
     expect(JSON.stringify(body)).toContain('"cache_control":{"type":"ephemeral"}');
   });
