@@ -5,6 +5,7 @@ export const PLAYGROUND_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Support agent playground</title>
+<link rel="icon" href="data:,">
 <style>
   :root { --ink:#1f2933; --muted:#616e7c; --line:#d9e2ec; --accent:#1f73b7; --bg:#f8fafc; }
   * { box-sizing: border-box; }

@@ -42,7 +42,7 @@ export function playgroundPage(): Router {
   router.get('/', (_request, response) => {
     response.setHeader(
       'content-security-policy',
-      "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+      "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
     );
     response.type('html').send(PLAYGROUND_HTML);
   });
