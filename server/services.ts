@@ -7,6 +7,7 @@ import { playgroundPage, triageApi } from './playground/routes.ts';
 import type { Runtime } from './runtime.ts';
 import { createTenantRegistry, envTenant, type TenantRegistry } from './tenants/registry.ts';
 import { createTriageServices, type TriageServices } from './triage/setup.ts';
+import { createZendeskFeature, type ZendeskFeature, type ZendeskFeatureOptions } from './zendesk/feature.ts';
 
 export interface Services {
   tenants: TenantRegistry;
@@ -14,9 +15,14 @@ export interface Services {
   llmName: string;
   rawRouters: Array<{ path: string; router: Router }>;
   jsonRouters: Array<{ path: string; router: Router }>;
+  zendesk: ZendeskFeature;
 }
 
-export async function createServices(runtime: Runtime): Promise<Services> {
+export interface ServicesOptions {
+  zendesk?: ZendeskFeatureOptions;
+}
+
+export async function createServices(runtime: Runtime, options: ServicesOptions = {}): Promise<Services> {
   const tenants = createTenantRegistry(runtime.store, envTenant(runtime.config));
   const triage = createTriageServices({
     config: runtime.config,
@@ -24,12 +30,26 @@ export async function createServices(runtime: Runtime): Promise<Services> {
     logger: runtime.logger,
     metrics: runtime.metrics,
   });
+  const zendesk = createZendeskFeature(
+    {
+      tenants,
+      store: runtime.store,
+      queue: runtime.queue,
+      metrics: runtime.metrics,
+      logger: runtime.logger,
+      engine: triage.engine,
+      knowledge: triage.knowledge,
+      bodyLimitBytes: runtime.config.BODY_LIMIT_BYTES,
+    },
+    options.zendesk,
+  );
   return {
     tenants,
     triage,
+    zendesk,
     llmName: triage.llm.provider,
     // The playground page takes no body; it sits with the routers that parse their own.
-    rawRouters: [{ path: '/', router: playgroundPage() }],
+    rawRouters: [zendesk.rawRouter, { path: '/', router: playgroundPage() }],
     jsonRouters: [{ path: '/api', router: triageApi(triage.engine) }],
   };
 }

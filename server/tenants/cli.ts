@@ -22,6 +22,8 @@ Commands:
   add --id <id> --helpdesk intercom --workspace-id <w> --admin-id <a>
       (--access-token <t> | --access-token-env <VAR>) (--client-secret <s> | --client-secret-env <VAR>) [--api-url <url>]
   set <id> --settings '<json>'       merge settings (thresholds, tier0Intents, routingMap, teamGroupIds, ...)
+  connect-zendesk --tenant <id> --public-url <url>
+                                     create the webhook, triggers and ticket fields in Zendesk; store the secret and ids
 `;
 
 export async function runTenantsCli(argv: string[], io: { out: (line: string) => void; env: NodeJS.ProcessEnv }) {
@@ -48,6 +50,8 @@ export async function runTenantsCli(argv: string[], io: { out: (line: string) =>
       'client-secret': { type: 'string' },
       'client-secret-env': { type: 'string' },
       settings: { type: 'string' },
+      tenant: { type: 'string' },
+      'public-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -127,6 +131,18 @@ export async function runTenantsCli(argv: string[], io: { out: (line: string) =>
         }
         await registry.put({ ...tenant, settings: { ...tenant.settings, ...(patch as object) } });
         io.out(`Updated settings of ${tenant.id}`);
+        break;
+      }
+      case 'connect-zendesk': {
+        const { connectZendeskTenant } = await import('../zendesk/connect-command.ts');
+        const { createZendeskConnections } = await import('../zendesk/helpdesk.ts');
+        const summary = await connectZendeskTenant({
+          registry,
+          connections: createZendeskConnections(),
+          tenantId: values.tenant ?? id,
+          publicUrl: values['public-url'] ?? config.PUBLIC_URL,
+        });
+        io.out(JSON.stringify(summary, null, 2));
         break;
       }
       default:
