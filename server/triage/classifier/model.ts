@@ -53,6 +53,8 @@ export interface TrainOptions {
   seed?: number;
   /** Validation examples for calibration and thresholds; carved from the training set when absent. */
   validation?: readonly LabelledExample[];
+  /** Average the weights after each of the last N epochs (0: use the final weights). */
+  averageLastEpochs?: number;
   /** Share of training examples carved out for validation when none is given. */
   validationFraction?: number;
   /** How to use 'oos' training examples: as a class, only through the threshold, or whichever validates better. */
@@ -113,6 +115,7 @@ const DEFAULTS = {
   batchSize: 64,
   seed: 7,
   validationFraction: 0.1,
+  averageLastEpochs: 0,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -213,6 +216,7 @@ function fitSoftmax(
   const random = seededRandom(settings.seed);
   const order = Array.from({ length: vectors.length }, (_, index) => index);
   let step = 0;
+  let averaged: { weights: Float32Array; bias: Float32Array; count: number } | undefined;
   for (let epoch = 0; epoch < settings.epochs; epoch++) {
     shuffleInPlace(order, random);
     // A gently decaying step settles the weights in the last epochs.
@@ -277,6 +281,19 @@ function fitSoftmax(
       }
     }
     progress(`epoch ${epoch + 1}/${settings.epochs}: mean loss ${(loss / Math.max(1, vectors.length)).toFixed(4)}`);
+    if (settings.averageLastEpochs > 0 && epoch >= settings.epochs - settings.averageLastEpochs) {
+      // Averaging end-of-epoch snapshots smooths the noise of the last stochastic steps.
+      averaged ??= { weights: new Float32Array(size), bias: new Float32Array(labelCount), count: 0 };
+      for (let index = 0; index < size; index++) averaged.weights[index] = averaged.weights[index]! + weights[index]!;
+      for (let k = 0; k < labelCount; k++) averaged.bias[k] = averaged.bias[k]! + bias[k]!;
+      averaged.count++;
+    }
+  }
+  if (averaged && averaged.count > 1) {
+    const count = averaged.count;
+    for (let index = 0; index < size; index++) averaged.weights[index] = averaged.weights[index]! / count;
+    for (let k = 0; k < labelCount; k++) averaged.bias[k] = averaged.bias[k]! / count;
+    return { weights: averaged.weights, bias: averaged.bias };
   }
   return { weights, bias };
 }
@@ -419,6 +436,7 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
     batchSize: options.batchSize ?? Math.max(4, Math.min(DEFAULTS.batchSize, Math.round(examples.length / 200))),
     seed: options.seed ?? DEFAULTS.seed,
     validationFraction: options.validationFraction ?? DEFAULTS.validationFraction,
+    averageLastEpochs: options.averageLastEpochs ?? DEFAULTS.averageLastEpochs,
   };
   const features: FeatureOptions = { ...DEFAULT_FEATURE_OPTIONS, ...options.features };
   const progress = options.progress ?? (() => {});
