@@ -66,9 +66,9 @@ describe.skipIf(!available)('playground in headless Chromium', () => {
     expect(await page.textContent('#result')).toContain('Escalation to account');
 
     await page.fill('#body', '   ');
-    await page.evaluate(() => document.getElementById('body')?.removeAttribute('required'));
+    await page.locator('#body').evaluate((element) => element.removeAttribute('required'));
     await page.click('#submit');
-    await page.waitForFunction(() => (document.getElementById('error')?.textContent ?? '').length > 0);
+    await page.locator('#error').filter({ hasText: /\S/ }).waitFor();
     expect(await page.textContent('#error')).toMatch(/Invalid triage request/);
   });
 });
