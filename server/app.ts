@@ -21,6 +21,8 @@ export interface AppDeps {
   rawRouters?: Array<{ path: string; router: Router }>;
   /** Routers that take JSON bodies. */
   jsonRouters?: Array<{ path: string; router: Router }>;
+  /** Routers mounted under /admin, behind the admin bearer token. */
+  adminRouters?: Router[];
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -54,7 +56,7 @@ export function createApp(deps: AppDeps): express.Express {
   for (const { path, router } of deps.rawRouters ?? []) app.use(path, router);
 
   const json = jsonBody(deps.bodyLimitBytes);
-  app.use('/admin', adminAuth(deps.adminToken), ...json, adminRouter(deps));
+  app.use('/admin', adminAuth(deps.adminToken), ...json, adminRouter(deps), ...(deps.adminRouters ?? []));
   for (const { path, router } of deps.jsonRouters ?? []) app.use(path, ...json, router);
 
   app.use(notFound());

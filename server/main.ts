@@ -19,6 +19,7 @@ const app = createApp({
   adminToken: config.ADMIN_TOKEN,
   rawRouters: services.rawRouters,
   jsonRouters: services.jsonRouters,
+  adminRouters: services.adminRouters,
 });
 
 await runtime.queue.start({ concurrency: config.WORKER_CONCURRENCY });

@@ -3,6 +3,8 @@
  * web process mounts. Shared by the web process and worker processes so both run the same jobs.
  */
 import type { Router } from 'express';
+import { createFeedbackService, type FeedbackService } from './feedback/feedback.ts';
+import { feedbackRouter } from './feedback/routes.ts';
 import { playgroundPage, triageApi } from './playground/routes.ts';
 import type { Runtime } from './runtime.ts';
 import { createTenantRegistry, envTenant, type TenantRegistry } from './tenants/registry.ts';
@@ -15,7 +17,9 @@ export interface Services {
   llmName: string;
   rawRouters: Array<{ path: string; router: Router }>;
   jsonRouters: Array<{ path: string; router: Router }>;
+  adminRouters: Router[];
   zendesk: ZendeskFeature;
+  feedback: FeedbackService;
 }
 
 export interface ServicesOptions {
@@ -30,6 +34,7 @@ export async function createServices(runtime: Runtime, options: ServicesOptions 
     logger: runtime.logger,
     metrics: runtime.metrics,
   });
+  const feedback = createFeedbackService(runtime.store);
   const zendesk = createZendeskFeature(
     {
       tenants,
@@ -41,7 +46,8 @@ export async function createServices(runtime: Runtime, options: ServicesOptions 
       knowledge: triage.knowledge,
       bodyLimitBytes: runtime.config.BODY_LIMIT_BYTES,
     },
-    options.zendesk,
+    // Tier 0 is gated on the accuracy reviewers measured; tests may override the source.
+    { intentAccuracy: (tenantId) => feedback.intentAccuracy(tenantId), ...options.zendesk },
   );
   return {
     tenants,
@@ -51,5 +57,7 @@ export async function createServices(runtime: Runtime, options: ServicesOptions 
     // The playground page takes no body; it sits with the routers that parse their own.
     rawRouters: [zendesk.rawRouter, { path: '/', router: playgroundPage() }],
     jsonRouters: [{ path: '/api', router: triageApi(triage.engine) }],
+    adminRouters: [feedbackRouter(feedback, tenants)],
+    feedback,
   };
 }

@@ -294,6 +294,7 @@ export function createTriageEngine(deps: TriageEngineDeps): TriageEngine {
         ticketId: input.ticketId,
         eventId: input.eventId,
         createdAt: now().toISOString(),
+        text,
         language: classification.language,
         classification: finalClassification,
         frustrated,

@@ -55,6 +55,8 @@ export interface TicketRecord {
   ticketId: string;
   eventId: string;
   createdAt: string;
+  /** The customer's text as triaged (subject and message): kept for regression cases from corrections. */
+  text?: string;
   language: string;
   classification: Classification;
   frustrated: boolean;

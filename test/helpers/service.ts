@@ -27,6 +27,7 @@ export async function startService(env: Record<string, string> = {}): Promise<Ru
     adminToken: config.ADMIN_TOKEN,
     rawRouters: services.rawRouters,
     jsonRouters: services.jsonRouters,
+    adminRouters: services.adminRouters,
   });
   await runtime.queue.start({ concurrency: config.WORKER_CONCURRENCY });
   const server = await listen(app);
