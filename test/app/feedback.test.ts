@@ -46,9 +46,8 @@ describe('feedback loop', () => {
     });
     expect(response.status).toBe(201);
     expect(await response.json()).toEqual({ recorded: true, eventId: record.eventId, regressionCase: null });
-    const accuracy = await (
-      await fetch(`${service.url}/admin/tenants/acme/feedback/accuracy`, { headers: auth })
-    ).json();
+    const accuracyResponse = await fetch(`${service.url}/admin/tenants/acme/feedback/accuracy`, { headers: auth });
+    const accuracy = (await accuracyResponse.json()) as { intents: Record<string, unknown> };
     expect(accuracy.intents[record.classification.intent]).toEqual({ reviews: 1, accuracy: 1 });
     expect(await service.services.feedback.intentAccuracy('acme')).toEqual(accuracy.intents);
   });
@@ -68,7 +67,7 @@ describe('feedback loop', () => {
       }),
     });
     expect(response.status).toBe(201);
-    expect((await response.json()).regressionCase).toBe(record.eventId);
+    expect(((await response.json()) as { regressionCase: string }).regressionCase).toBe(record.eventId);
     const cases = await service.services.feedback.regressionCases('acme');
     expect(cases).toContainEqual(
       expect.objectContaining({
@@ -78,9 +77,10 @@ describe('feedback loop', () => {
         neverTier0: false,
       }),
     );
-    const flagged = await (
-      await fetch(`${service.url}/admin/tenants/acme/feedback/flagged-articles`, { headers: auth })
-    ).json();
+    const flaggedResponse = await fetch(`${service.url}/admin/tenants/acme/feedback/flagged-articles`, {
+      headers: auth,
+    });
+    const flagged = (await flaggedResponse.json()) as { articles: Record<string, number> };
     for (const citation of record.citations) expect(flagged.articles[citation.articleId]).toBe(1);
     const exported = await (
       await fetch(`${service.url}/admin/tenants/acme/feedback/fine-tuning.jsonl`, { headers: auth })
@@ -106,7 +106,7 @@ describe('feedback loop', () => {
       body: JSON.stringify({ ticketId: '101', verdict: 'maybe' }),
     });
     expect(bad.status).toBe(422);
-    expect((await bad.json()).error.code).toBe('VALIDATION_FAILED');
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('VALIDATION_FAILED');
     const unknownTicket = await fetch(`${service.url}/admin/tenants/acme/feedback`, {
       method: 'POST',
       headers: auth,
