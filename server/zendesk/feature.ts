@@ -10,7 +10,13 @@ import type { Store } from '../store/port.ts';
 import type { TenantRegistry } from '../tenants/registry.ts';
 import type { TriageEngine } from '../triage/record.ts';
 import { createZendeskConnections, type ZendeskConnectionOptions, type ZendeskConnections } from './helpdesk.ts';
-import { createZendeskJobHandler, type JobOutcome, ZENDESK_TICKET_JOB, type ZendeskJobPayload } from './job.ts';
+import {
+  createZendeskJobHandler,
+  type JobOutcome,
+  ZENDESK_TICKET_JOB,
+  type ZendeskJobDeps,
+  type ZendeskJobPayload,
+} from './job.ts';
 import type { KnowledgeWriter } from './kb-sync.ts';
 import { DEFAULT_KB_SYNC_INTERVAL_MS, scheduleKnowledgeSync } from './kb-sync.ts';
 import { ZENDESK_WEBHOOK_PATH, zendeskWebhookRouter } from './webhook.ts';
@@ -19,6 +25,7 @@ export interface ZendeskFeatureOptions extends ZendeskConnectionOptions {
   /** Help Center sync interval; 0 turns the schedule off. Default hourly. */
   kbSyncIntervalMs?: number;
   maxWritesPerHour?: number;
+  intentAccuracy?: ZendeskJobDeps['intentAccuracy'];
   onOutcome?: (payload: ZendeskJobPayload, outcome: JobOutcome) => void;
   now?: () => number;
 }
@@ -58,6 +65,7 @@ export function createZendeskFeature(deps: ZendeskFeatureDeps, options: ZendeskF
       connections,
       logger: deps.logger,
       ...(options.maxWritesPerHour === undefined ? {} : { maxWritesPerHour: options.maxWritesPerHour }),
+      ...(options.intentAccuracy === undefined ? {} : { intentAccuracy: options.intentAccuracy }),
       ...(options.onOutcome === undefined ? {} : { onOutcome: options.onOutcome }),
       ...(options.now === undefined ? {} : { now: options.now }),
     }),

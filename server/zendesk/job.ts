@@ -68,6 +68,8 @@ export interface ZendeskJobDeps {
   /** Re-read/re-decide rounds after a CONFLICT before handing the job back to the queue. */
   maxConflictRounds?: number;
   maxWritesPerHour?: number;
+  /** Measured per-intent accuracy from reviews (the feedback loop); without it Tier 0 stays off. */
+  intentAccuracy?: (tenantId: string) => Promise<TriageInput['intentAccuracy']>;
   /** Called with every outcome (tests, metrics). */
   onOutcome?: (payload: ZendeskJobPayload, outcome: JobOutcome) => void;
 }
@@ -238,7 +240,11 @@ export function createZendeskJobHandler(deps: ZendeskJobDeps) {
     // A retry after a failed write reuses the decision (no second LLM bill, same note).
     const existing = (await tickets.get(ticketKeys.record(args.eventId))) as TicketRecord | undefined;
     if (existing !== undefined) return existing;
-    const record = await deps.engine.triage(buildTriageInput({ tenant, ...args }));
+    const intentAccuracy = await deps.intentAccuracy?.(tenant.id);
+    const record = await deps.engine.triage({
+      ...buildTriageInput({ tenant, ...args }),
+      ...(intentAccuracy === undefined ? {} : { intentAccuracy }),
+    });
     await tickets.set(ticketKeys.record(args.eventId), record);
     return record;
   }

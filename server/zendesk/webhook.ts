@@ -137,9 +137,9 @@ export function zendeskWebhookRouter(deps: ZendeskWebhookDeps): Router {
       // Enqueue before remembering the invocation: a crash in between then costs a harmless
       // extra job (it finds the event written), never a lost delivery.
       const job = await deps.queue.enqueue(ZENDESK_TICKET_JOB, payload, { jobId });
-      const first =
-        invocationId === undefined || (await idempotency.claim(invocationKey(invocationId), INVOCATION_TTL_MS));
-      const duplicate = job.duplicate || !first;
+      if (invocationId !== undefined) await idempotency.claim(invocationKey(invocationId), INVOCATION_TTL_MS);
+      // The delivery whose enqueue created the job is the accepted one (a racing copy may claim first).
+      const duplicate = job.duplicate;
       count(duplicate ? 'duplicate' : 'accepted');
       response.status(202).json({ accepted: true, jobId: job.id, duplicate });
     }),
