@@ -28,13 +28,14 @@ export interface ServicesOptions {
 
 export async function createServices(runtime: Runtime, options: ServicesOptions = {}): Promise<Services> {
   const tenants = createTenantRegistry(runtime.store, envTenant(runtime.config));
+  const feedback = createFeedbackService(runtime.store);
   const triage = createTriageServices({
     config: runtime.config,
     store: runtime.store,
     logger: runtime.logger,
     metrics: runtime.metrics,
+    feedback,
   });
-  const feedback = createFeedbackService(runtime.store);
   const zendesk = createZendeskFeature(
     {
       tenants,
@@ -57,7 +58,7 @@ export async function createServices(runtime: Runtime, options: ServicesOptions 
     // The playground page takes no body; it sits with the routers that parse their own.
     rawRouters: [zendesk.rawRouter, { path: '/', router: playgroundPage() }],
     jsonRouters: [{ path: '/api', router: triageApi(triage.engine) }],
-    adminRouters: [feedbackRouter(feedback, tenants)],
+    adminRouters: [feedbackRouter(feedback, tenants, triage.models)],
     feedback,
   };
 }

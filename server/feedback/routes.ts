@@ -6,9 +6,10 @@ import express, { type Router } from 'express';
 import { AppError } from '../errors.ts';
 import { asyncRoute } from '../http/middleware.ts';
 import type { TenantRegistry } from '../tenants/registry.ts';
+import type { ModelRegistry } from '../triage/models.ts';
 import { createFeedbackService, type FeedbackService, feedbackSchema } from './feedback.ts';
 
-export function feedbackRouter(feedback: FeedbackService, tenants: TenantRegistry): Router {
+export function feedbackRouter(feedback: FeedbackService, tenants: TenantRegistry, models?: ModelRegistry): Router {
   const router = express.Router({ mergeParams: true });
 
   async function tenantFrom(request: express.Request): Promise<string> {
@@ -54,6 +55,15 @@ export function feedbackRouter(feedback: FeedbackService, tenants: TenantRegistr
     asyncRoute(async (request, response) => {
       const lines = await feedback.fineTuningLines(await tenantFrom(request));
       response.type('application/x-ndjson').send(lines.length === 0 ? '' : `${lines.join('\n')}\n`);
+    }),
+  );
+  // Retrains the tenant's intent model on the default examples plus its corrections.
+  router.post(
+    '/tenants/:tenantId/model/retrain',
+    asyncRoute(async (request, response) => {
+      if (models === undefined) throw new AppError('NOT_FOUND', 'Model training is not available here');
+      const tenantId = await tenantFrom(request);
+      response.status(201).json(await models.train(tenantId));
     }),
   );
   return router;

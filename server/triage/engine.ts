@@ -27,7 +27,10 @@ export interface LocalClassifier {
 }
 
 export interface TriageEngineDeps {
+  /** The default classifier. */
   classifier: LocalClassifier;
+  /** A tenant's own classifier (trained on its examples and corrections), when it has one. */
+  classifierFor?: (tenantId: string) => Promise<LocalClassifier>;
   /** The tenant's knowledge index (the caller picks it per tenant). */
   knowledge: (tenantId: string) => Promise<KnowledgeIndex> | KnowledgeIndex;
   llm: LlmPort;
@@ -67,6 +70,7 @@ export function createTriageEngine(deps: TriageEngineDeps): TriageEngine {
   const now = deps.now ?? (() => new Date());
 
   async function cascade(
+    classifier: LocalClassifier,
     text: string,
     local: Classification,
     input: TriageInput,
@@ -74,13 +78,13 @@ export function createTriageEngine(deps: TriageEngineDeps): TriageEngine {
   ): Promise<Classification> {
     if (deps.llm.provider === 'offline' || local.confidence >= input.settings.cascadeBelowConfidence) return local;
     const key = createHash('sha256')
-      .update(`${deps.classifier.intents.join(',')}\n${text}`)
+      .update(`${classifier.intents.join(',')}\n${text}`)
       .digest('hex');
     const cached = await deps.classificationCache?.get(key);
     if (cached !== undefined)
       return { ...local, ...pickLlm(cached), source: 'cache', alternatives: local.alternatives };
     try {
-      const answer = await deps.llm.classify({ text, intents: deps.classifier.intents });
+      const answer = await deps.llm.classify({ text, intents: classifier.intents });
       if (answer === null) return local;
       addCall(cost, 'classify', answer.model, answer.usage);
       const { usage: _usage, ...withoutUsage } = answer;
@@ -107,11 +111,12 @@ export function createTriageEngine(deps: TriageEngineDeps): TriageEngine {
       const prior = input.customer?.priorTicketsSameIssue ?? 0;
 
       let started = performance.now();
-      const local = deps.classifier.classify(text, { priorTicketsSameIssue: prior });
+      const classifier = (await deps.classifierFor?.(input.tenantId)) ?? deps.classifier;
+      const local = classifier.classify(text, { priorTicketsSameIssue: prior });
       timings.classify_local = elapsed(started);
 
       started = performance.now();
-      const classification = await cascade(text, local, input, cost);
+      const classification = await cascade(classifier, text, local, input, cost);
       if (classification.source !== 'local') timings.classify_llm = elapsed(started);
       // Our own out-of-scope rule applies to every source.
       const outOfScope =
@@ -313,7 +318,7 @@ export function createTriageEngine(deps: TriageEngineDeps): TriageEngine {
         versions: {
           engine: ENGINE_VERSION,
           prompt: PROMPT_VERSION,
-          classifierModel: deps.classifier.modelVersion,
+          classifierModel: classifier.modelVersion,
           llmProvider: deps.llm.provider,
         },
       };

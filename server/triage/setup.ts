@@ -7,17 +7,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config.ts';
+import type { FeedbackService } from '../feedback/feedback.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Store } from '../store/port.ts';
-import { createLocalClassifier, type IntentModel, loadDefaultModel, MODEL_FORMAT } from './classifier/index.ts';
+import { type IntentModel, loadDefaultModel } from './classifier/index.ts';
 import { createTriageEngine, type LocalClassifier } from './engine.ts';
 import { loadArticles } from './knowledge/sources.ts';
 import { createKnowledgeProvider, type KnowledgeProvider } from './knowledge-store.ts';
 import { createLlm } from './llm/index.ts';
 import type { LlmPort } from './llm/port.ts';
+import { adaptClassifier, createModelRegistry, type ModelRegistry } from './models.ts';
 import type { TriageEngine } from './record.ts';
-import { OUT_OF_SCOPE } from './types.ts';
 
 export const SAMPLE_KB_DIR = fileURLToPath(new URL('../../samples/kb/', import.meta.url));
 
@@ -26,15 +27,7 @@ export interface TriageServices {
   knowledge: KnowledgeProvider;
   llm: LlmPort;
   classifier: LocalClassifier;
-}
-
-export function adaptClassifier(model: IntentModel): LocalClassifier {
-  const local = createLocalClassifier(model);
-  return {
-    modelVersion: `${MODEL_FORMAT}@${model.version} trained ${model.metadata.trainedAt}`,
-    intents: model.labels.filter((label) => label !== OUT_OF_SCOPE),
-    classify: (text, options) => local.classify(text, options),
-  };
+  models: ModelRegistry;
 }
 
 export function createTriageServices(options: {
@@ -53,8 +46,10 @@ export function createTriageServices(options: {
   store: Store;
   logger: Logger;
   metrics?: Metrics;
-  /** Overrides the default model (tests, tenant-trained models). */
+  /** Overrides the default model (tests). */
   model?: IntentModel;
+  /** Corrections feed tenant model training. */
+  feedback?: FeedbackService;
 }): TriageServices {
   const { config, logger } = options;
   const started = performance.now();
@@ -62,6 +57,11 @@ export function createTriageServices(options: {
     options.model ?? loadDefaultModel({ cachePath: join(config.DATA_DIR, 'models', 'default-intent-model.json') });
   logger.debug({ ms: Math.round(performance.now() - started), labels: model.labels.length }, 'intent model ready');
   const classifier = adaptClassifier(model);
+  const models = createModelRegistry({
+    store: options.store,
+    defaultClassifier: classifier,
+    ...(options.feedback ? { feedback: options.feedback } : {}),
+  });
   const kbPath = config.KB_PATH ?? SAMPLE_KB_DIR;
   if (!existsSync(kbPath)) logger.warn({ kbPath }, 'KB_PATH does not exist: tenants without their own KB get none');
   const defaultArticles = existsSync(kbPath) ? loadArticles(kbPath) : [];
@@ -78,6 +78,7 @@ export function createTriageServices(options: {
   const metrics = options.metrics;
   const engine = createTriageEngine({
     classifier,
+    classifierFor: (tenantId) => models.forTenant(tenantId),
     knowledge: (tenantId) => knowledge.forTenant(tenantId),
     llm,
     classificationCache: options.store.namespace('cache'),
@@ -98,5 +99,5 @@ export function createTriageServices(options: {
       return record;
     },
   };
-  return { engine: counted, knowledge, llm, classifier };
+  return { engine: counted, knowledge, llm, classifier, models };
 }

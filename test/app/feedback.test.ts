@@ -98,6 +98,37 @@ describe('feedback loop', () => {
     expect(accuracy[record.classification.intent]?.reviews).toBeGreaterThanOrEqual(1);
   });
 
+  it('retrains the tenant’s intent model on its corrections, and the engine uses it', async () => {
+    const text = 'The quarterly flux reticulator keeps spinning forever on the gantry screen';
+    const before = await triageAndStore('103', text);
+    expect(before.classification.intent).not.toBe('billing_query');
+    for (const verdict of ['corrected', 'corrected', 'corrected']) {
+      const recorded = await fetch(`${service.url}/admin/tenants/acme/feedback`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ ticketId: '103', verdict, correctIntent: 'billing_query' }),
+      });
+      expect(recorded.status).toBe(201);
+    }
+    const retrain = await fetch(`${service.url}/admin/tenants/acme/model/retrain`, { method: 'POST', headers: auth });
+    expect(retrain.status).toBe(201);
+    const report = (await retrain.json()) as { corrections: number; version: number; trainExamples: number };
+    expect(report.corrections).toBeGreaterThanOrEqual(3);
+    expect(report.version).toBe(1);
+    const after = await triageAndStore('104', text);
+    expect(after.classification.intent).toBe('billing_query');
+    expect(after.versions.classifierModel).not.toBe(before.versions.classifierModel);
+    // Another tenant still runs on the default model.
+    const other = await service.services.triage.engine.triage({
+      tenantId: 'globex',
+      ticketId: '1',
+      eventId: '1:1',
+      body: text,
+      settings: defaultSettings(),
+    });
+    expect(other.versions.classifierModel).toBe(before.versions.classifierModel);
+  });
+
   it('rejects bad input, unknown tickets and tenants, and missing tokens, storing nothing', async () => {
     const before = (await service.services.feedback.corrections('acme')).length;
     const bad = await fetch(`${service.url}/admin/tenants/acme/feedback`, {
