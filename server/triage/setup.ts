@@ -20,6 +20,8 @@ import type { LlmPort } from './llm/port.ts';
 import { adaptClassifier, createModelRegistry, type ModelRegistry } from './models.ts';
 import type { TriageEngine } from './record.ts';
 
+export { adaptClassifier } from './models.ts';
+
 export const SAMPLE_KB_DIR = fileURLToPath(new URL('../../samples/kb/', import.meta.url));
 
 export interface TriageServices {
