@@ -48,7 +48,12 @@ export async function createServices(runtime: Runtime, options: ServicesOptions 
       bodyLimitBytes: runtime.config.BODY_LIMIT_BYTES,
     },
     // Tier 0 is gated on the accuracy reviewers measured; tests may override the source.
-    { intentAccuracy: (tenantId) => feedback.intentAccuracy(tenantId), ...options.zendesk },
+    {
+      intentAccuracy: (tenantId) => feedback.intentAccuracy(tenantId),
+      writesPerMinute: runtime.config.ZENDESK_WRITES_PER_MINUTE,
+      kbSyncIntervalMs: runtime.config.KB_SYNC_INTERVAL_MINUTES * 60_000,
+      ...options.zendesk,
+    },
   );
   return {
     tenants,
