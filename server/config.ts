@@ -78,6 +78,10 @@ const envSchema = z.object({
   ZENDESK_API_TOKEN: optionalString,
   ZENDESK_WEBHOOK_SECRET: optionalString,
   ZENDESK_API_URL: httpUrl,
+  /** Ticket writes per minute per Zendesk account, below Zendesk's update limit (about 100). */
+  ZENDESK_WRITES_PER_MINUTE: integer(90, 1, 10_000),
+  /** Help Center sync interval in minutes; 0 turns the schedule off. */
+  KB_SYNC_INTERVAL_MINUTES: integer(60, 0, 10_080),
   INTERCOM_ACCESS_TOKEN: optionalString,
   INTERCOM_CLIENT_SECRET: optionalString,
   INTERCOM_ADMIN_ID: optionalString,
