@@ -17,7 +17,7 @@ import { SYNC_CURSOR_KEY, syncZendeskKnowledge } from '../../server/zendesk/kb-s
 import { sharedSpecPath } from '../fakes/openapi-validator.ts';
 import { startZendeskSandbox, type ZendeskSandbox } from '../fakes/zendesk-sandbox.ts';
 import { type Harness, startHarness } from '../fixtures/zendesk-harness.ts';
-import { tempDir, waitFor } from '../helpers/backends.ts';
+import { childEnv, tempDir, waitFor } from '../helpers/backends.ts';
 
 const specsPresent = existsSync(fileURLToPath(sharedSpecPath('zendesk-support-oas.yaml')));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -26,7 +26,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 async function runScript(script: string, args: string[], env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env, LOG_LEVEL: 'error' },
+    env: childEnv({ ...env, LOG_LEVEL: 'error' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

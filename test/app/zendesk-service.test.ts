@@ -19,7 +19,7 @@ import { createTenantRegistry } from '../../server/tenants/registry.ts';
 import { sharedSpecPath } from '../fakes/openapi-validator.ts';
 import { startZendeskSandbox, type ZendeskSandbox } from '../fakes/zendesk-sandbox.ts';
 import { MODEL_CACHE_DIR, markedComments, newSecret, postDelivery, webhookBody } from '../fixtures/zendesk-harness.ts';
-import { tempDir, waitFor } from '../helpers/backends.ts';
+import { childEnv, tempDir, waitFor } from '../helpers/backends.ts';
 
 const specsPresent = existsSync(fileURLToPath(sharedSpecPath('zendesk-support-oas.yaml')));
 const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
@@ -52,7 +52,7 @@ async function startService(env: Record<string, string>): Promise<Service> {
   if (existsSync(cachedModel) && !existsSync(modelDir)) cpSync(cachedModel, modelDir, { recursive: true });
   // `node --import tsx` keeps it one process: the tsx CLI would fork a child that outlives a SIGKILL.
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'info' },
+    env: childEnv({ ...env, PORT: String(port), HOST: '127.0.0.1', ADMIN_TOKEN, LOG_LEVEL: 'info' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

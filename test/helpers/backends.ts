@@ -53,3 +53,17 @@ export async function waitFor(check: () => Promise<boolean> | boolean, label: st
   }
   throw new Error(`Timed out waiting for: ${label}`);
 }
+
+/** Service settings a test's child process must not inherit from the test runner (CI sets the store URLs). */
+const SERVICE_ENV_PATTERN =
+  /^(DATABASE_URL|REDIS_URL|QUEUE|DATA_DIR|PORT|HOST|PUBLIC_URL|ADMIN_TOKEN|KB_PATH|LOG_LEVEL|ZENDESK_.*|INTERCOM_.*|ANTHROPIC_.*)$/;
+
+/**
+ * The environment for a child process running the service or one of its commands: the runner's
+ * environment without any service setting, plus the test's own. Without this, CI's DATABASE_URL
+ * would put a child on the shared PostgreSQL store, where earlier runs left their tenants.
+ */
+export function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !SERVICE_ENV_PATTERN.test(key)));
+  return { ...base, ...extra };
+}
