@@ -25,6 +25,8 @@ export type StoreConfig = (
 type SqlQuery = (sql: string, ...parameters: unknown[]) => Promise<Array<Record<string, unknown>>>;
 
 interface Backend {
+  /** Runs before the store is handed out, while no adapter connection exists yet. */
+  init(): Promise<void>;
   createAdapter(namespace: Namespace): unknown;
   claim(key: string, ttlMs: number): Promise<boolean>;
   ping(): Promise<void>;
@@ -40,14 +42,25 @@ function sqliteBackend(file: string, synchronous: 'FULL' | 'NORMAL'): Backend {
   // One extra connection for claims and health checks.
   const control = new KeyvSqlite({ uri: `sqlite://${file}`, table: 'keyv', busyTimeout: 10_000, keySize: KEY_SIZE });
   const controlQuery = control.query as unknown as SqlQuery;
-  const ready = (async () => {
-    await controlQuery('PRAGMA journal_mode=WAL');
-    await controlQuery(`PRAGMA synchronous=${synchronous}`);
-    await controlQuery(
-      `CREATE TABLE IF NOT EXISTS ${CLAIMS_TABLE}(key VARCHAR(${KEY_SIZE}) PRIMARY KEY, expires_at INTEGER NOT NULL)`,
-    );
-  })();
+  // Schema and WAL are set up before any adapter connection opens: switching the journal mode or
+  // creating tables while other connections write can fail with SQLITE_BUSY.
+  let ready: Promise<void> | undefined;
+  const init = () => {
+    ready ??= (async () => {
+      await controlQuery('PRAGMA journal_mode=WAL');
+      await controlQuery(`PRAGMA synchronous=${synchronous}`);
+      await controlQuery(`CREATE TABLE IF NOT EXISTS keyv(key VARCHAR(${KEY_SIZE}) PRIMARY KEY, value TEXT)`);
+      await controlQuery(
+        `CREATE TABLE IF NOT EXISTS ${CLAIMS_TABLE}(key VARCHAR(${KEY_SIZE}) PRIMARY KEY, expires_at INTEGER NOT NULL)`,
+      );
+    })().catch((error: unknown) => {
+      ready = undefined; // let the next call try again
+      throw error;
+    });
+    return ready;
+  };
   return {
+    init,
     createAdapter() {
       const adapter = new KeyvSqlite({
         uri: `sqlite://${file}`,
@@ -58,12 +71,12 @@ function sqliteBackend(file: string, synchronous: 'FULL' | 'NORMAL'): Backend {
       });
       const query = adapter.query as unknown as SqlQuery;
       // synchronous is a per-connection setting; WAL is set once on the file by the control connection.
-      void ready.then(() => query(`PRAGMA synchronous=${synchronous}`)).catch(() => undefined);
+      void query(`PRAGMA synchronous=${synchronous}`).catch(() => undefined);
       adapters.push(adapter);
       return adapter;
     },
     async claim(key, ttlMs) {
-      await ready;
+      await init();
       const now = Date.now();
       const rows = await controlQuery(
         `INSERT INTO ${CLAIMS_TABLE}(key, expires_at) VALUES(?, ?)
@@ -76,7 +89,7 @@ function sqliteBackend(file: string, synchronous: 'FULL' | 'NORMAL'): Backend {
       return rows.length === 1;
     },
     async ping() {
-      await ready;
+      await init();
       await controlQuery('SELECT 1');
     },
     async close() {
@@ -94,17 +107,25 @@ function postgresBackend(KeyvPostgres: typeof KeyvPostgresType, url: string): Ba
       sql,
       values,
     );
-  const ready = controlQuery(
-    `CREATE TABLE IF NOT EXISTS ${CLAIMS_TABLE}(key VARCHAR(${KEY_SIZE}) PRIMARY KEY, expires_at BIGINT NOT NULL)`,
-  );
+  let ready: Promise<unknown> | undefined;
+  const init = async () => {
+    ready ??= controlQuery(
+      `CREATE TABLE IF NOT EXISTS ${CLAIMS_TABLE}(key VARCHAR(${KEY_SIZE}) PRIMARY KEY, expires_at BIGINT NOT NULL)`,
+    ).catch((error: unknown) => {
+      ready = undefined; // let the next call try again
+      throw error;
+    });
+    await ready;
+  };
   return {
+    init,
     createAdapter() {
       const adapter = new KeyvPostgres({ uri: url, table: 'keyv', keySize: KEY_SIZE, iterationLimit: 500 });
       adapters.push(adapter);
       return adapter;
     },
     async claim(key, ttlMs) {
-      await ready;
+      await init();
       const now = Date.now();
       const rows = await controlQuery(
         `INSERT INTO ${CLAIMS_TABLE}(key, expires_at) VALUES($1, $2)
@@ -115,7 +136,7 @@ function postgresBackend(KeyvPostgres: typeof KeyvPostgresType, url: string): Ba
       return rows.length === 1;
     },
     async ping() {
-      await ready;
+      await init();
       await controlQuery('SELECT 1');
     },
     async close() {
@@ -129,6 +150,7 @@ function redisBackend(KeyvRedis: typeof KeyvRedisType, url: string): Backend {
   const adapters: KeyvRedisType<unknown>[] = [];
   const control = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5_000 });
   return {
+    init: async () => undefined,
     createAdapter() {
       const adapter = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5_000 });
       adapters.push(adapter);
@@ -182,6 +204,8 @@ export async function openKeyvStore(config: StoreConfig): Promise<Store> {
       : config.kind === 'postgres'
         ? postgresBackend((await import('@keyv/postgres')).default, config.url)
         : redisBackend((await import('@keyv/redis')).default, config.url);
+  // SQLite is local: set it up now. A remote database may be down at boot; readiness reports it then.
+  if (config.kind === 'sqlite') await backend.init();
   return storeOnBackend(config, backend);
 }
 

@@ -26,7 +26,8 @@ export interface KeyValue<T = unknown> {
   entries(): AsyncIterable<[string, T]>;
   /**
    * Atomically creates the key when it is absent (or expired) and reports whether this call
-   * created it. Safe across processes: it is how webhook deliveries are de-duplicated.
+   * created it. Safe across processes. Claims live in their own key space: get/has/entries do
+   * not see them.
    */
   claim(key: string, ttlMs: number): Promise<boolean>;
 }

@@ -113,14 +113,37 @@ export interface TenantRegistry {
   forIntercomWorkspace(workspaceId: string | undefined): Promise<Tenant | undefined>;
 }
 
-export function createTenantRegistry(store: Store, fromEnv?: Tenant): TenantRegistry {
-  const kv = store.namespace<Tenant>('tenants');
+/**
+ * Webhook routing looks tenants up on every delivery, so the list is cached briefly. Changes made
+ * through this registry apply at once in this process; other processes see them within the TTL.
+ */
+const LIST_CACHE_MS = 5_000;
 
-  async function list(): Promise<Tenant[]> {
+export function createTenantRegistry(
+  store: Store,
+  fromEnv?: Tenant,
+  options: { cacheMs?: number } = {},
+): TenantRegistry {
+  const kv = store.namespace<Tenant>('tenants');
+  const cacheMs = options.cacheMs ?? LIST_CACHE_MS;
+  let cached: { at: number; tenants: Promise<Tenant[]> } | undefined;
+
+  async function load(): Promise<Tenant[]> {
     const tenants: Tenant[] = [];
     for await (const [, tenant] of kv.entries()) tenants.push(tenant);
     if (fromEnv !== undefined && !tenants.some((tenant) => tenant.id === fromEnv.id)) tenants.push(fromEnv);
     return tenants.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  function list(): Promise<Tenant[]> {
+    if (cached === undefined || Date.now() - cached.at > cacheMs) {
+      const tenants = load();
+      cached = { at: Date.now(), tenants };
+      tenants.catch(() => {
+        cached = undefined;
+      });
+    }
+    return cached.tenants.then((tenants) => [...tenants]);
   }
 
   return {
@@ -140,10 +163,12 @@ export function createTenantRegistry(store: Store, fromEnv?: Tenant): TenantRegi
       const existing = await kv.get(parsed.data.id);
       const tenant: Tenant = { ...parsed.data, createdAt: existing?.createdAt ?? now, updatedAt: now };
       await kv.set(tenant.id, tenant);
+      cached = undefined;
       return tenant;
     },
     async remove(id) {
       assertTenantId(id);
+      cached = undefined;
       return kv.delete(id);
     },
     async forZendeskAccount(accountId) {

@@ -137,7 +137,8 @@ export function zendeskWebhookRouter(deps: ZendeskWebhookDeps): Router {
       // Enqueue before remembering the invocation: a crash in between then costs a harmless
       // extra job (it finds the event written), never a lost delivery.
       const job = await deps.queue.enqueue(ZENDESK_TICKET_JOB, payload, { jobId });
-      if (invocationId !== undefined) await idempotency.claim(invocationKey(invocationId), INVOCATION_TTL_MS);
+      // A plain write (not claim): `has` above must see it. Racing copies collapse on the job id.
+      if (invocationId !== undefined) await idempotency.set(invocationKey(invocationId), true, INVOCATION_TTL_MS);
       // The delivery whose enqueue created the job is the accepted one (a racing copy may claim first).
       const duplicate = job.duplicate;
       count(duplicate ? 'duplicate' : 'accepted');
