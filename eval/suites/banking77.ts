@@ -17,7 +17,7 @@ export const suite: Suite = {
       train: options.quick ? subsamplePerLabel(data.train, 25) : data.train,
       test: options.quick ? subsamplePerLabel(data.test, 6) : data.test,
       progress: options.progress,
-      ...(options.quick ? { trainOptions: { epochs: 3 }, latencySamples: 300 } : {}),
+      ...(options.quick ? { trainOptions: { epochs: 3, hiddenEpochs: 3 }, latencySamples: 300 } : {}),
     });
     return {
       suite: 'banking77',

@@ -24,7 +24,7 @@ export const suite: Suite = {
       validation: split('validation'),
       test: split('test'),
       progress: options.progress,
-      ...(options.quick ? { trainOptions: { epochs: 3 }, latencySamples: 300 } : {}),
+      ...(options.quick ? { trainOptions: { epochs: 3, hiddenEpochs: 3 }, latencySamples: 300 } : {}),
     });
     const test = evaluation.scoredTest;
     const teamOf = new Map(train.map((row) => [row.label, row.team]));

@@ -22,7 +22,9 @@ export const suite: Suite = {
       validation: [...pick(data.val, 5), ...pick(data.oosVal, 100)],
       test: [...pick(data.test, 5), ...pick(data.oosTest, 200)],
       progress: options.progress,
-      ...(options.quick ? { trainOptions: { epochs: 3, oosMode: 'class' as const }, latencySamples: 300 } : {}),
+      ...(options.quick
+        ? { trainOptions: { epochs: 3, hiddenEpochs: 3, oosMode: 'class' as const }, latencySamples: 300 }
+        : {}),
     });
     return {
       suite: 'clinc150',

@@ -333,7 +333,7 @@ export function createIntentsBacktestSuite(options: IntentsBacktestSuiteOptions)
         test,
         targetError: options.targetError,
         progress: suiteOptions.progress,
-        ...(suiteOptions.quick ? { trainOptions: { epochs: 4 }, latencySamples: 300 } : {}),
+        ...(suiteOptions.quick ? { trainOptions: { epochs: 4, hiddenEpochs: 4 }, latencySamples: 300 } : {}),
       });
       return {
         suite: 'intents-backtest',

@@ -42,7 +42,7 @@ function syntheticExamples(count: number, seed: number): LabelledExample[] {
 describe('intent model on synthetic data', () => {
   const train = syntheticExamples(300, 1);
   const validation = syntheticExamples(60, 2);
-  const model = trainIntentModel(train, { validation, epochs: 6 });
+  const model = trainIntentModel(train, { validation, epochs: 6, hiddenEpochs: 20 });
 
   it('learns the labels and predicts held-out examples', () => {
     const test = syntheticExamples(90, 3);
@@ -56,8 +56,26 @@ describe('intent model on synthetic data', () => {
   });
 
   it('is deterministic for the same data and seed', () => {
-    const again = trainIntentModel(train, { validation, epochs: 6 });
+    const again = trainIntentModel(train, { validation, epochs: 6, hiddenEpochs: 20 });
     expect(Buffer.from(again.weights.buffer).equals(Buffer.from(model.weights.buffer))).toBe(true);
+    expect(Buffer.from(again.hidden!.inputWeights.buffer).equals(Buffer.from(model.hidden!.inputWeights.buffer))).toBe(
+      true,
+    );
+  });
+
+  it('averages a hidden-layer network with the linear model unless hiddenUnits is 0', () => {
+    expect(model.hidden?.size).toBe(128);
+    expect(model.metadata.hiddenUnits).toBe(128);
+    const linear = trainIntentModel(train, { validation, epochs: 6, hiddenEpochs: 20, hiddenUnits: 0 });
+    expect(linear.hidden).toBeUndefined();
+    expect(linear.metadata.hiddenUnits).toBe(0);
+    const test = syntheticExamples(90, 3);
+    const correct = test.filter((example) => predict(linear, example.text).label === example.label).length;
+    expect(correct / test.length).toBeGreaterThan(0.95);
+    // The ensemble's scores differ from the linear model's alone.
+    expect(predict(model, 'rain and a song').ranked).not.toEqual(predict(linear, 'rain and a song').ranked);
+    expect(() => trainIntentModel(train, { validation, hiddenUnits: -1 })).toThrow(/hiddenUnits/);
+    expect(() => trainIntentModel(train, { validation, hiddenUnits: 2.5 })).toThrow(AppError);
   });
 
   it('round-trips through JSON with identical predictions', () => {
@@ -75,6 +93,12 @@ describe('intent model on synthetic data', () => {
     expect(() => deserializeModel('{not json')).toThrow(AppError);
     expect(() => deserializeModel({ ...serialized, version: 999 })).toThrow(/version/);
     expect(() => deserializeModel({ ...serialized, weights: 'AAAA' })).toThrow(/weights has 0.75 values|weights has/);
+    // A model saved before the hidden layer existed is rejected (and a cache of it is rebuilt).
+    expect(() => deserializeModel({ ...serialized, version: 1 })).toThrow(/version/);
+    const hidden = serialized.hidden!;
+    expect(() => deserializeModel({ ...serialized, hidden: { ...hidden, outputBias: 'AAAA' } })).toThrow(
+      /hidden output bias has/,
+    );
   });
 
   it('rejects unusable training data', () => {
