@@ -43,9 +43,14 @@ interface ScoredSentence {
 const NO_ANSWER_TEXT =
   'I could not find an answer to this in our help center articles, so a member of our support team needs to look at your question.';
 
+const QUANTITY_QUESTION =
+  /\bhow (long|much|many|often|soon|big|large)\b|\bwhat (is|are) the (price|cost|limit|size)|\bwie (lange|viel|viele)\b|\bcombien\b|\bcu[aá]nto|\bquanto|\bhoe (lang|veel)\b/i;
+const QUANTITY_BOOST = 1.6;
+
 /** Term-overlap score of a sentence against the question, favouring rarer (more specific) words. */
 function scoreSentences(question: string, passages: readonly RetrievedPassage[]): ScoredSentence[] {
   const questionStems = new Set(contentStems(question));
+  const asksQuantity = QUANTITY_QUESTION.test(question);
   const all: Array<Omit<ScoredSentence, 'score'> & { stems: string[] }> = [];
   passages.forEach((passage, passageRank) => {
     splitSentences(passage.text).forEach((text, position) => {
@@ -61,7 +66,10 @@ function scoreSentences(question: string, passages: readonly RetrievedPassage[])
       if (questionStems.has(item)) score += Math.log(1 + all.length / (documentFrequency.get(item) ?? 1));
     }
     // Long sentences match more by chance; a square-root length penalty keeps the choice specific.
-    return { ...sentence, score: score / Math.sqrt(Math.max(stems.length, 4)) };
+    let normalized = score / Math.sqrt(Math.max(stems.length, 4));
+    // "How long / how much / how many ..." is answered by a sentence with a number in it.
+    if (asksQuantity && normalized > 0 && /\d/.test(sentence.text)) normalized *= QUANTITY_BOOST;
+    return { ...sentence, score: normalized };
   });
 }
 
