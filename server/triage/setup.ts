@@ -24,6 +24,16 @@ export { adaptClassifier } from './models.ts';
 
 export const SAMPLE_KB_DIR = fileURLToPath(new URL('../../samples/kb/', import.meta.url));
 
+/**
+ * The shipped default model is the same for every data folder: trained once per process (or read
+ * from the cache file), then shared. Training takes seconds; tests and commands build services often.
+ */
+let defaultModelInProcess: IntentModel | undefined;
+function defaultModel(cachePath: string): IntentModel {
+  defaultModelInProcess ??= loadDefaultModel({ cachePath });
+  return defaultModelInProcess;
+}
+
 export interface TriageServices {
   engine: TriageEngine;
   knowledge: KnowledgeProvider;
@@ -56,7 +66,7 @@ export function createTriageServices(options: {
   const { config, logger } = options;
   const started = performance.now();
   const model =
-    options.model ?? loadDefaultModel({ cachePath: join(config.DATA_DIR, 'models', 'default-intent-model.json') });
+    options.model ?? defaultModel(join(config.DATA_DIR, 'models', 'default-intent-model.json'));
   logger.debug({ ms: Math.round(performance.now() - started), labels: model.labels.length }, 'intent model ready');
   const classifier = adaptClassifier(model);
   const models = createModelRegistry({
