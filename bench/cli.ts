@@ -4,7 +4,7 @@
  * every child process and server it starts is stopped at the end, also on error or Ctrl-C.
  * Progress goes to stderr; stdout gets the table and, with --json, a last line of JSON.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,7 @@ import { LARGE_MODEL, SMALL_MODEL } from './lib/llm-fakes.ts';
 import { allSpawnedPids, runningChildren, stopAllChildren } from './lib/processes.ts';
 import { progress } from './lib/progress.ts';
 import { round } from './lib/stats.ts';
+import { runRoot } from './lib/temp.ts';
 import { type ClassifierResult, measureClassifier } from './parts/classifier.ts';
 import { type CostResult, measureCost } from './parts/cost.ts';
 import { type E2eRun, measureE2e } from './parts/e2e.ts';
@@ -181,7 +182,7 @@ async function main(): Promise<number> {
   const plan = cli.quick ? QUICK : FULL;
   const info = machine();
   const results: Results = { notes: [], errors: [] };
-  const workDir = mkdtempSync(join(os.tmpdir(), 'bench-run-'));
+  const workDir = runRoot();
   const closers: Array<() => Promise<void>> = [];
   progress(
     `${cli.quick ? 'quick' : 'full'} run on ${info.cpus} cpus (${info.cpu_model}), node ${info.node}, load ${info.load_average_start}`,

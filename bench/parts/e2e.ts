@@ -4,8 +4,7 @@
  * to the write-back in the sandbox. The LLM is the loopback latency stand-in (small model 0.6 s,
  * large model 4 s). Tickets per second = written tickets / (last write-back − first delivery).
  */
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ZendeskSandbox } from '../../test/fakes/zendesk-sandbox.ts';
 import type { BenchTicket } from '../data/tickets.ts';
@@ -13,6 +12,7 @@ import { askChild, stopChild } from '../lib/processes.ts';
 import { progress } from '../lib/progress.ts';
 import { createDeliverySigner, newSecret, serviceEnv, startChild } from '../lib/service-child.ts';
 import { percentile } from '../lib/stats.ts';
+import { runTempDir } from '../lib/temp.ts';
 import { describeStore, type StoreTimings } from './ingest.ts';
 
 export interface E2eRun {
@@ -93,7 +93,7 @@ export async function runE2e(options: E2eOptions, concurrency: number): Promise<
     ticketIds.push(String(ticket.id));
   }
 
-  const dataDir = mkdtempSync(join(tmpdir(), `bench-e2e-${concurrency}-`));
+  const dataDir = runTempDir(`bench-e2e-${concurrency}`);
   mkdirSync(join(dataDir, 'models'), { recursive: true });
   // The default model was trained once for the whole bench; start-up training is not what is measured.
   copyFileSync(options.modelCacheFile, join(dataDir, 'models', 'default-intent-model.json'));

@@ -3,13 +3,11 @@
  * real service in a child process with its queue workers not started, and against a bare Express
  * endpoint answering 204, both driven by autocannon from this process with the same signing work.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon, { type AutocannonResult } from 'autocannon';
 import { askChild, stopChild } from '../lib/processes.ts';
 import { progress } from '../lib/progress.ts';
 import { createDeliverySigner, newSecret, serviceEnv, startChild } from '../lib/service-child.ts';
+import { runTempDir } from '../lib/temp.ts';
 
 export interface LoadRun {
   /** Successful (2xx) responses per second over the run. */
@@ -118,7 +116,7 @@ export async function measureIngest(options: IngestOptions): Promise<IngestResul
   progress(`ingest: bare ${describe(bare)}`);
 
   progress('ingest: real service (embedded SQLite store and queue, workers not started)');
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
+  const dataDir = runTempDir('bench-ingest');
   const service = await startChild(
     'service',
     serviceEnv({

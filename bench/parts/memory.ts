@@ -5,11 +5,11 @@
  * KB_PATH is the 20,000-article KB, after the first playground triage has built the index.
  * Both start with the default intent model already cached in DATA_DIR, as on any start after the first.
  */
-import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, rssMb, spawnTs, stopChild, waitForHealthy } from '../lib/processes.ts';
 import { progress } from '../lib/progress.ts';
+import { runTempDir } from '../lib/temp.ts';
 
 export interface MemoryResult {
   idleMb: number | null;
@@ -37,7 +37,7 @@ async function waitForServices(url: string, timeoutMs: number): Promise<void> {
 }
 
 async function startMain(modelCacheFile: string, extra: Record<string, string>) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-memory-'));
+  const dataDir = runTempDir('bench-memory');
   mkdirSync(join(dataDir, 'models'), { recursive: true });
   copyFileSync(modelCacheFile, join(dataDir, 'models', 'default-intent-model.json'));
   const port = await freePort();
