@@ -1,15 +1,16 @@
 /**
- * The knowledge index: BM25 (MiniSearch) over article passages, with the answerability gate and
- * staleness on top. Pure in-memory; rebuilt from the sources or updated with upsert/remove.
+ * The knowledge index: BM25 over article passages (title and text fields, see bm25.ts), with the
+ * answerability gate and staleness on top. Pure in-memory; rebuilt from the sources or updated
+ * with upsert/remove.
  */
-import MiniSearch from 'minisearch';
 import { AppError } from '../../errors.ts';
 import type { Article, RetrievedPassage } from '../types.ts';
+import { createBm25Index, type FieldTerms, type ScoredSlots } from './bm25.ts';
 import { type ChunkOptions, chunkArticle, DEFAULT_CHUNK_OPTIONS, type Passage } from './chunk.ts';
 import { DEFAULT_GATE } from './default-gate.ts';
 import { decideAnswerable, type GateConfig, type GateDecision, type GateFeatures } from './gate.ts';
 import { isStale, STALE_AFTER_DAYS } from './staleness.ts';
-import { analyze, normalizeTerm, splitWords } from './text.ts';
+import { normalizeTerm, splitWords } from './text.ts';
 
 export interface ConversationWeights {
   /** Weight of the user turn just before the last one (the last has weight 1). */
@@ -30,7 +31,10 @@ export interface KnowledgeIndexOptions {
   chunk: ChunkOptions;
   /** BM25 boost of the title field over the passage text. */
   titleBoost: number;
-  /** Prefix and fuzzy matching are off by default: on short support questions they add noise. */
+  /**
+   * Prefix and fuzzy matching stay off: on short support questions they add noise, and the index
+   * does not implement them (anything but false is rejected).
+   */
   prefix: boolean;
   fuzzy: false | number;
   conversation: ConversationWeights;
@@ -84,25 +88,23 @@ export interface KnowledgeIndex {
 }
 
 interface IndexedPassage extends Passage {
+  /** Distinct index terms of title and text: the gate's coverage and document frequencies. */
   terms: Set<string>;
+  slot: number;
 }
 
-interface SearchDocument {
-  id: string;
-  title: string;
-  text: string;
-}
-
-function passageScoresFrom(results: Array<{ id: unknown; score: number }>): Map<string, number> {
-  const scores = new Map<string, number>();
-  for (const result of results) scores.set(String(result.id), result.score);
-  return scores;
-}
+/** Analyzed queries kept: the engine analyzes the last turn twice (search, then the gate). */
+const QUERY_CACHE_SIZE = 256;
+/** Raw word -> index term; bounded so an endless stream of new words cannot grow it forever. */
+const TERM_CACHE_SIZE = 200_000;
 
 function validateOptions(options: KnowledgeIndexOptions): void {
   const conversation = options.conversation;
   if (!(options.titleBoost > 0) || !(options.staleAfterDays > 0)) {
     throw new AppError('CONFIG_INVALID', 'titleBoost and staleAfterDays must be positive');
+  }
+  if (options.prefix || options.fuzzy !== false) {
+    throw new AppError('CONFIG_INVALID', 'prefix and fuzzy matching are not supported by the index');
   }
   if (
     !(conversation.previousTurnWeight >= 0) ||
@@ -122,30 +124,82 @@ export function createKnowledgeIndex(
   const articleById = new Map<string, Article>();
   const passageById = new Map<string, IndexedPassage>();
   const passageIdsByArticle = new Map<string, string[]>();
-  // Passage-level document frequency, for the gate's IDF weights.
+  // Passage-level document frequency over title and text together, for the gate's IDF weights.
   const documentFrequency = new Map<string, number>();
-
-  const miniSearch = new MiniSearch<SearchDocument>({
-    fields: ['title', 'text'],
-    storeFields: [],
-    tokenize: (text) => splitWords(text),
-    processTerm: (term) => normalizeTerm(term),
-    searchOptions: {
-      boost: { title: options.titleBoost },
-      prefix: options.prefix,
-      fuzzy: options.fuzzy,
-      combineWith: 'OR',
-    },
+  const bm25 = createBm25Index([options.titleBoost, 1]);
+  let passageBySlot: Array<IndexedPassage | undefined> = [];
+  bm25.onCompact((remap) => {
+    const next: Array<IndexedPassage | undefined> = [];
+    for (const passage of passageBySlot) {
+      if (passage === undefined) continue;
+      const slot = remap[passage.slot] ?? -1;
+      if (slot < 0) continue;
+      passage.slot = slot;
+      next[slot] = passage;
+    }
+    passageBySlot = next;
   });
+
+  const termCache = new Map<string, string | null>();
+  function termOf(word: string): string | null {
+    let term = termCache.get(word);
+    if (term === undefined) {
+      if (termCache.size >= TERM_CACHE_SIZE) termCache.clear();
+      term = normalizeTerm(word);
+      termCache.set(word, term);
+    }
+    return term;
+  }
+
+  /** What MiniSearch stored per field: distinct raw tokens, and processed term frequencies. */
+  function fieldTerms(text: string): FieldTerms {
+    const words = splitWords(text);
+    const frequencies = new Map<string, number>();
+    for (const word of words) {
+      const term = termOf(word);
+      if (term) frequencies.set(term, (frequencies.get(term) ?? 0) + 1);
+    }
+    return { length: new Set(words).size, frequencies };
+  }
+
+  const queryCache = new Map<string, string[]>();
+  /** The terms of a query (same tokenizer and term processing as the index), cached. */
+  function queryTerms(text: string): string[] {
+    const cached = queryCache.get(text);
+    if (cached !== undefined) return cached;
+    const terms: string[] = [];
+    for (const word of splitWords(text)) {
+      const term = termOf(word);
+      if (term) terms.push(term);
+    }
+    if (queryCache.size >= QUERY_CACHE_SIZE) {
+      const oldest = queryCache.keys().next();
+      if (!oldest.done) queryCache.delete(oldest.value);
+    }
+    queryCache.set(text, terms);
+    return terms;
+  }
 
   function addArticle(article: Article): void {
     const passages = chunkArticle(article, options.chunk);
     const ids: string[] = [];
+    // Every passage carries the article title.
+    const title = fieldTerms(article.title);
     for (const passage of passages) {
-      const terms = new Set(analyze(`${passage.title}\n${passage.text}`));
-      passageById.set(passage.passageId, { ...passage, terms });
+      if (passageById.has(passage.passageId)) {
+        throw new AppError('CONFLICT', `duplicate passage id "${passage.passageId}"`, {
+          details: { id: passage.passageId },
+        });
+      }
+      const titleTerms = passage.title === article.title ? title : fieldTerms(passage.title);
+      const text = fieldTerms(passage.text);
+      const terms = new Set<string>(titleTerms.frequencies.keys());
+      for (const term of text.frequencies.keys()) terms.add(term);
+      const slot = bm25.add(passage.passageId, [titleTerms, text]);
+      const indexed: IndexedPassage = { ...passage, terms, slot };
+      passageById.set(passage.passageId, indexed);
+      passageBySlot[slot] = indexed;
       for (const term of terms) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
-      miniSearch.add({ id: passage.passageId, title: passage.title, text: passage.text });
       ids.push(passage.passageId);
     }
     articleById.set(article.id, article);
@@ -161,7 +215,8 @@ export function createKnowledgeIndex(
         if (count <= 0) documentFrequency.delete(term);
         else documentFrequency.set(term, count);
       }
-      miniSearch.discard(passageId);
+      passageBySlot[passage.slot] = undefined;
+      bm25.discard(passage.slot);
       passageById.delete(passageId);
     }
     passageIdsByArticle.delete(id);
@@ -184,12 +239,11 @@ export function createKnowledgeIndex(
     }
   }
 
-  function toRetrieved(passageId: string, score: number, now: Date): RetrievedPassage | undefined {
-    const passage = passageById.get(passageId);
-    const article = passage && articleById.get(passage.articleId);
-    if (passage === undefined || article === undefined) return undefined;
+  function toRetrieved(passage: IndexedPassage, score: number, now: Date): RetrievedPassage | undefined {
+    const article = articleById.get(passage.articleId);
+    if (article === undefined) return undefined;
     return {
-      passageId,
+      passageId: passage.passageId,
       articleId: passage.articleId,
       title: passage.title,
       ...(article.url !== undefined ? { url: article.url } : {}),
@@ -199,18 +253,35 @@ export function createKnowledgeIndex(
     };
   }
 
-  function rawScores(query: string): Map<string, number> {
-    if (query.trim().length === 0) return new Map();
-    return passageScoresFrom(miniSearch.search(query));
+  /** Higher score first; equal scores by passage id, so the order never depends on insertion. */
+  function ranksBefore(a: number, b: number, scores: Float64Array): boolean {
+    const scoreA = scores[a] as number;
+    const scoreB = scores[b] as number;
+    if (scoreA !== scoreB) return scoreA > scoreB;
+    return (passageBySlot[a]?.passageId ?? '') < (passageBySlot[b]?.passageId ?? '');
   }
 
-  function ranked(scores: Map<string, number>, k: number): RetrievedPassage[] {
+  /** The best k slots in rank order: one pass with a small sorted buffer, no full sort. */
+  function topSlots(scored: ScoredSlots, k: number): number[] {
+    const best: number[] = [];
+    const { slots, scores } = scored;
+    for (let position = 0; position < scored.count; position++) {
+      const slot = slots[position] as number;
+      if (best.length === k && !ranksBefore(slot, best[k - 1] as number, scores)) continue;
+      let insertAt = best.length === k ? k - 1 : best.length;
+      while (insertAt > 0 && ranksBefore(slot, best[insertAt - 1] as number, scores)) insertAt--;
+      if (best.length === k) best.pop();
+      best.splice(insertAt, 0, slot);
+    }
+    return best;
+  }
+
+  function toResults(slots: readonly number[], scores: Float64Array): RetrievedPassage[] {
     const now = options.now();
-    const entries = [...scores.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const results: RetrievedPassage[] = [];
-    for (const [passageId, score] of entries) {
-      if (results.length >= k) break;
-      const retrieved = toRetrieved(passageId, score, now);
+    for (const slot of slots) {
+      const passage = passageBySlot[slot];
+      const retrieved = passage && toRetrieved(passage, scores[slot] as number, now);
       if (retrieved) results.push(retrieved);
     }
     return results;
@@ -220,52 +291,77 @@ export function createKnowledgeIndex(
     if (!(Number.isInteger(k) && k >= 1)) throw new AppError('BAD_REQUEST', `k must be a positive integer, got ${k}`);
   }
 
+  function queryScores(query: string): ScoredSlots {
+    return bm25.score(query.trim().length === 0 ? [] : queryTerms(query));
+  }
+
   /** Last turn at weight 1; earlier turns add their BM25 scores at decaying lower weights. */
-  function conversationScores(turns: string[], weights = options.conversation): Map<string, number> {
+  function conversationScores(turns: string[], weights = options.conversation): ScoredSlots {
     const { previousTurnWeight, decay, maxPreviousTurns } = weights;
-    const scores = rawScores(turns.at(-1) ?? '');
+    const termsOf = (turn: string | undefined) =>
+      turn === undefined || turn.trim().length === 0 ? [] : queryTerms(turn);
+    bm25.startConversation();
+    bm25.addToConversation(termsOf(turns.at(-1)), 1, true);
     let weight = previousTurnWeight;
     for (let back = 2; back <= maxPreviousTurns + 1 && back <= turns.length && weight > 0; back++) {
-      for (const [passageId, score] of rawScores(turns.at(-back) ?? '')) {
-        scores.set(passageId, (scores.get(passageId) ?? 0) + weight * score);
-      }
+      bm25.addToConversation(termsOf(turns.at(-back)), weight, false);
       weight *= decay;
     }
-    return scores;
+    return bm25.conversation();
   }
 
   function search(query: string, k = 5): RetrievedPassage[] {
     checkK(k);
-    return ranked(rawScores(query), k);
+    const scored = queryScores(query);
+    return toResults(topSlots(scored, k), scored.scores);
   }
 
   function searchConversation(turns: string[], k = 5, weights?: ConversationWeights): RetrievedPassage[] {
     checkK(k);
-    return ranked(conversationScores(turns, weights), k);
+    const scored = conversationScores(turns, weights);
+    return toResults(topSlots(scored, k), scored.scores);
   }
 
   function searchArticles(query: string | string[], k = 5, weights?: ConversationWeights): ArticleHit[] {
     checkK(k);
-    const scores = typeof query === 'string' ? rawScores(query) : conversationScores(query, weights);
-    const passages = ranked(scores, scores.size);
-    const hits = new Map<string, ArticleHit>();
-    for (const passage of passages) {
-      const hit = hits.get(passage.articleId);
-      if (hit) {
-        hit.passages.push(passage);
-        continue;
-      }
-      if (hits.size >= k) continue;
-      hits.set(passage.articleId, {
-        articleId: passage.articleId,
-        title: passage.title,
-        ...(passage.url !== undefined ? { url: passage.url } : {}),
-        score: passage.score,
-        stale: passage.stale,
-        passages: [passage],
+    const scored = typeof query === 'string' ? queryScores(query) : conversationScores(query, weights);
+    const { slots, scores } = scored;
+    // Each article ranks by its best passage; its hit lists all its matching passages in rank order.
+    const passagesByArticle = new Map<string, number[]>();
+    const bestSlots: number[] = [];
+    for (let position = 0; position < scored.count; position++) {
+      const slot = slots[position] as number;
+      const articleId = passageBySlot[slot]?.articleId;
+      if (articleId === undefined) continue;
+      const group = passagesByArticle.get(articleId);
+      if (group === undefined) passagesByArticle.set(articleId, [slot]);
+      else group.push(slot);
+    }
+    for (const group of passagesByArticle.values()) {
+      let best = group[0] as number;
+      for (const slot of group) if (ranksBefore(slot, best, scores)) best = slot;
+      bestSlots.push(best);
+    }
+    const topArticles = topSlots({ slots: bestSlots, count: bestSlots.length, scores }, k);
+    const hits: ArticleHit[] = [];
+    for (const bestSlot of topArticles) {
+      const articleId = passageBySlot[bestSlot]?.articleId ?? '';
+      const group = [...(passagesByArticle.get(articleId) ?? [])].sort((a, b) =>
+        a === b ? 0 : ranksBefore(a, b, scores) ? -1 : 1,
+      );
+      const passages = toResults(group, scores);
+      const first = passages[0];
+      if (first === undefined) continue;
+      hits.push({
+        articleId: first.articleId,
+        title: first.title,
+        ...(first.url !== undefined ? { url: first.url } : {}),
+        score: first.score,
+        stale: first.stale,
+        passages,
       });
     }
-    return [...hits.values()];
+    return hits;
   }
 
   function idf(term: string): number {
@@ -277,13 +373,13 @@ export function createKnowledgeIndex(
   function gateFeatures(query: string | string[], results?: RetrievedPassage[]): GateFeatures {
     const question = typeof query === 'string' ? query : (query.at(-1) ?? '');
     const retrieved = results ?? (typeof query === 'string' ? search(query, 10) : searchConversation(query, 10));
-    const queryTerms = [...new Set(analyze(question))];
+    const uniqueTerms = [...new Set(queryTerms(question))];
     const top = retrieved[0];
-    if (queryTerms.length === 0 || top === undefined) return { coverage: 0, strength: 0, margin: 0 };
-    const topTerms = passageById.get(top.passageId)?.terms ?? new Set(analyze(`${top.title}\n${top.text}`));
+    if (uniqueTerms.length === 0 || top === undefined) return { coverage: 0, strength: 0, margin: 0 };
+    const topTerms = passageById.get(top.passageId)?.terms ?? new Set(queryTermsOfPassage(top));
     let totalIdf = 0;
     let coveredIdf = 0;
-    for (const term of queryTerms) {
+    for (const term of uniqueTerms) {
       const weight = idf(term);
       totalIdf += weight;
       if (topTerms.has(term)) coveredIdf += weight;
@@ -296,6 +392,16 @@ export function createKnowledgeIndex(
     const runnerUp = retrieved.find((passage) => passage.articleId !== top.articleId);
     const margin = top.score > 0 && runnerUp ? Math.max(0, (top.score - runnerUp.score) / top.score) : 1;
     return { coverage, strength, margin };
+  }
+
+  /** A passage the caller passed that is not (or no longer) in the index. */
+  function queryTermsOfPassage(passage: RetrievedPassage): string[] {
+    const terms: string[] = [];
+    for (const word of splitWords(`${passage.title}\n${passage.text}`)) {
+      const term = termOf(word);
+      if (term) terms.push(term);
+    }
+    return terms;
   }
 
   function answerability(query: string | string[], results?: RetrievedPassage[]): AnswerabilityResult {
