@@ -137,8 +137,14 @@ export function zendeskWebhookRouter(deps: ZendeskWebhookDeps): Router {
       // Enqueue before remembering the invocation: a crash in between then costs a harmless
       // extra job (it finds the event written), never a lost delivery.
       const job = await deps.queue.enqueue(ZENDESK_TICKET_JOB, payload, { jobId });
-      // A plain write (not claim): `has` above must see it. Racing copies collapse on the job id.
-      if (invocationId !== undefined) await idempotency.set(invocationKey(invocationId), true, INVOCATION_TTL_MS);
+      // Remembered after the job is durable and without holding up the answer: if this write is
+      // lost (a crash right after the 202), a re-delivery only makes a job that finds the event
+      // already written. A plain write (not claim), so the `has` check above sees it.
+      if (invocationId !== undefined) {
+        idempotency.set(invocationKey(invocationId), true, INVOCATION_TTL_MS).catch((error: unknown) => {
+          request.log.warn({ err: error }, 'could not remember the webhook invocation id');
+        });
+      }
       // The delivery whose enqueue created the job is the accepted one (a racing copy may claim first).
       const duplicate = job.duplicate;
       count(duplicate ? 'duplicate' : 'accepted');
