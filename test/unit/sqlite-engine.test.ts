@@ -1,0 +1,68 @@
+/** The embedded store's SQLite engine: group commit, read-your-committed-writes, order within a batch. */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KEYV_TABLE, openSqliteEngine } from '../../server/store/sqlite-engine.ts';
+import { tempDir } from '../helpers/backends.ts';
+
+const schema = [`CREATE TABLE IF NOT EXISTS ${KEYV_TABLE}(key VARCHAR(512) PRIMARY KEY, value TEXT)`];
+
+describe('SQLite engine', () => {
+  it('commits concurrent writes together, and each resolved write is on disk for a new connection', async () => {
+    const file = join(tempDir('engine'), 'db.sqlite');
+    const engine = await openSqliteEngine(file, { synchronous: 'FULL', schema });
+    await Promise.all(Array.from({ length: 300 }, (_, index) => engine.upsert(`k${index}`, `v${index}`)));
+    const { commits, statements } = engine.stats();
+    expect(statements).toBe(300);
+    expect(commits).toBeLessThan(300); // grouped, not one commit per write
+    await engine.close();
+
+    const reopened = await openSqliteEngine(file, { synchronous: 'FULL', schema });
+    const rows = await reopened.read(`SELECT count(*) AS n FROM ${KEYV_TABLE}`);
+    expect(rows[0]?.n).toBe(300);
+    await reopened.close();
+  });
+
+  it('keeps the order of writes to one key within a batch (set, delete, set)', async () => {
+    const engine = await openSqliteEngine(join(tempDir('engine'), 'db.sqlite'), { synchronous: 'NORMAL', schema });
+    const adapter = engine.adapter('sqlite://test');
+    await Promise.all([
+      adapter.set('a', '1'),
+      adapter.delete('a'),
+      adapter.set('a', '2'),
+      adapter.set('b', '1'),
+      adapter.delete('b'),
+    ]);
+    expect(await adapter.get('a')).toBe('2');
+    expect(await adapter.get('b')).toBeUndefined();
+    await engine.close();
+  });
+
+  it('fails a bad statement alone and commits the rest of its batch', async () => {
+    const engine = await openSqliteEngine(join(tempDir('engine'), 'db.sqlite'), { synchronous: 'NORMAL', schema });
+    const results = await Promise.allSettled([
+      engine.upsert('good-1', 'x'),
+      engine.write('INSERT INTO no_such_table VALUES (1)'),
+      engine.upsert('good-2', 'y'),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const rows = await engine.read(`SELECT key FROM ${KEYV_TABLE} ORDER BY key`);
+    expect(rows.map((row) => row.key)).toEqual(['good-1', 'good-2']);
+    await engine.close();
+  });
+
+  it('lists a namespace in key order across pages without touching its neighbours', async () => {
+    const engine = await openSqliteEngine(join(tempDir('engine'), 'db.sqlite'), { synchronous: 'NORMAL', schema });
+    const adapter = engine.adapter('sqlite://test');
+    await Promise.all(
+      Array.from({ length: 1_234 }, (_, index) => adapter.set(`jobs:${String(index).padStart(5, '0')}`, 'x')),
+    );
+    await adapter.set('jobsx:1', 'neighbour');
+    await adapter.set('jobs;1', 'neighbour');
+    const keys: string[] = [];
+    for await (const [key] of adapter.iterator('jobs')) keys.push(key);
+    expect(keys).toHaveLength(1_234);
+    expect(keys[0]).toBe('jobs:00000');
+    expect(keys.at(-1)).toBe('jobs:01233');
+    await engine.close();
+  });
+});
