@@ -55,6 +55,8 @@ export interface RegressionCase {
   createdAt: string;
 }
 
+const ACCURACY_KEY = 'accuracy';
+
 interface AccuracyCounter {
   reviews: number;
   accurate: number;
@@ -123,9 +125,11 @@ export function createFeedbackService(store: Store): FeedbackService {
       };
       await kv.set(`correction:${at}:${record.eventId}`, correction);
 
-      const counterKey = `accuracy:${predictedIntent}`;
-      const counter = ((await kv.get(counterKey)) as AccuracyCounter | undefined) ?? { reviews: 0, accurate: 0 };
-      await kv.set(counterKey, { reviews: counter.reviews + 1, accurate: counter.accurate + (accurate ? 1 : 0) });
+      // One record holds every intent's counters: the engine reads it on every ticket.
+      const counters = ((await kv.get(ACCURACY_KEY)) as Record<string, AccuracyCounter> | undefined) ?? {};
+      const counter = counters[predictedIntent] ?? { reviews: 0, accurate: 0 };
+      counters[predictedIntent] = { reviews: counter.reviews + 1, accurate: counter.accurate + (accurate ? 1 : 0) };
+      await kv.set(ACCURACY_KEY, counters);
 
       if (accurate || correction.text === '') return { correction };
       for (const articleId of correction.citedArticles) {
@@ -145,9 +149,10 @@ export function createFeedbackService(store: Store): FeedbackService {
       return { correction, regressionCase };
     },
     async intentAccuracy(tenantId) {
-      const counters = await collect<AccuracyCounter>(feedback(tenantId).entries(), 'accuracy:');
+      const counters =
+        ((await feedback(tenantId).get(ACCURACY_KEY)) as Record<string, AccuracyCounter> | undefined) ?? {};
       return Object.fromEntries(
-        counters.map(([intent, counter]) => [
+        Object.entries(counters).map(([intent, counter]) => [
           intent,
           { reviews: counter.reviews, accuracy: counter.reviews === 0 ? 0 : counter.accurate / counter.reviews },
         ]),
