@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { verifyDraft, type VerifyDraftInput } from '../../server/triage/grounding/guard.ts';
+import { type VerifyDraftInput, verifyDraft } from '../../server/triage/grounding/guard.ts';
 import { createKnowledgeIndex } from '../../server/triage/knowledge/index.ts';
 import { loadArticles } from '../../server/triage/knowledge/sources.ts';
 import type { RetrievedPassage } from '../../server/triage/types.ts';

@@ -2,7 +2,7 @@
  * Fact tokens a reply must not invent: numbers (prices, percentages, limits, durations) and
  * capitalised names (products, features, integrations, plans).
  */
-import { isStopword, words } from './text.ts';
+import { isStopword, type Lookup, memoizeByText, words } from './text.ts';
 
 /** Numbers as written, normalised: thousands separators dropped, decimal comma to point, "12.00" to "12". */
 export function extractNumbers(text: string): string[] {
@@ -120,8 +120,16 @@ export function vocabulary(text: string): Set<string> {
   return vocab;
 }
 
+/** vocabulary, memoised (the result is shared: do not mutate it). */
+export const cachedVocabulary: (text: string) => ReadonlySet<string> = memoizeByText(vocabulary);
+
+/** extractNumbers as a set, memoised (shared: do not mutate it). */
+export const cachedNumberSet: (text: string) => ReadonlySet<string> = memoizeByText(
+  (text) => new Set(extractNumbers(text)),
+);
+
 /** A name is grounded when its lower-cased form, or its singular/plural twin, is in the source vocabulary. */
-export function isNameGrounded(candidate: NameCandidate, sourceVocabulary: ReadonlySet<string>): boolean {
+export function isNameGrounded(candidate: NameCandidate, sourceVocabulary: Lookup): boolean {
   const key = candidate.key;
   return (
     sourceVocabulary.has(key) ||

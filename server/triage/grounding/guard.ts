@@ -7,10 +7,25 @@
  */
 import type { RetrievedPassage } from '../types.ts';
 import { isCourtesySentence } from './courtesy.ts';
-import { extractNameCandidates, extractNumbers, extractQuantities, isNameGrounded, vocabulary } from './facts.ts';
+import {
+  cachedNumberSet,
+  cachedVocabulary,
+  extractNameCandidates,
+  extractNumbers,
+  extractQuantities,
+  isNameGrounded,
+} from './facts.ts';
 import { detectPromptInjection } from './injection.ts';
 import { findActionClaims, isConfirmed } from './promises.ts';
-import { containment, contentStemSet, normalizeForComparison, splitSentences } from './text.ts';
+import {
+  cachedContentStemSet,
+  containment,
+  contentStemSet,
+  type Lookup,
+  normalizeForComparison,
+  splitSentences,
+  unionLookup,
+} from './text.ts';
 
 export { detectPromptInjection, type InjectionReport } from './injection.ts';
 
@@ -71,8 +86,26 @@ export interface GroundingVerdict {
 
 interface GroundingSource {
   id: string;
-  stems: Set<string>;
-  normalized: string;
+  /** The source's text in parts that were joined by newlines (no word spans a newline). */
+  parts: readonly string[];
+  stems: Lookup;
+  /** Only needed when a sentence claims an action, so computed on demand. */
+  normalized: () => string;
+}
+
+/** A source read as its parts joined by newlines, each part's stems analysed once (cached). */
+function sourceFromParts(id: string, parts: readonly string[]): GroundingSource {
+  const stemSets = parts.map(cachedContentStemSet);
+  let normalized: string | undefined;
+  return {
+    id,
+    parts,
+    stems: stemSets.length === 1 ? (stemSets[0] as ReadonlySet<string>) : unionLookup(stemSets),
+    normalized: () => {
+      normalized ??= normalizeForComparison(parts.join('\n'));
+      return normalized;
+    },
+  };
 }
 
 const MAX_DETAIL_ITEMS = 5;
@@ -89,18 +122,15 @@ function listForDetail(items: readonly string[]): string {
 /** Cited passages that were actually retrieved, merged per article (an article may have several passages). */
 function citedSources(passages: readonly RetrievedPassage[], citations: readonly string[]): GroundingSource[] {
   const cited = new Set(citations);
-  const textByArticle = new Map<string, string>();
+  // An article's title once, then the text of each of its passages.
+  const partsByArticle = new Map<string, string[]>();
   for (const passage of passages) {
     if (!cited.has(passage.articleId)) continue;
-    const previous = textByArticle.get(passage.articleId);
-    const text = `${passage.title}\n${passage.text}`;
-    textByArticle.set(passage.articleId, previous === undefined ? text : `${previous}\n${passage.text}`);
+    const parts = partsByArticle.get(passage.articleId);
+    if (parts === undefined) partsByArticle.set(passage.articleId, [passage.title, passage.text]);
+    else parts.push(passage.text);
   }
-  return [...textByArticle].map(([id, text]) => ({
-    id,
-    stems: contentStemSet(text),
-    normalized: normalizeForComparison(text),
-  }));
+  return [...partsByArticle].map(([id, parts]) => sourceFromParts(id, parts));
 }
 
 function checkCitations(
@@ -136,7 +166,7 @@ function scoreSentence(sentence: string, sources: readonly GroundingSource[]): S
 /** A sentence quoted word for word from a cited passage states the KB's policy, not a new promise. */
 function isVerbatimQuote(sentence: string, sources: readonly GroundingSource[]): boolean {
   const normalized = normalizeForComparison(sentence).replace(/[.!?]+$/, '');
-  return normalized.length >= 12 && sources.some((source) => source.normalized.includes(normalized));
+  return normalized.length >= 12 && sources.some((source) => source.normalized().includes(normalized));
 }
 
 function checkActions(
@@ -146,8 +176,9 @@ function checkActions(
 ): GroundingCheck {
   const unconfirmed: string[] = [];
   for (const sentence of sentences) {
-    if (isVerbatimQuote(sentence, sources)) continue;
-    for (const claim of findActionClaims(sentence)) {
+    const claims = findActionClaims(sentence);
+    if (claims.length === 0 || isVerbatimQuote(sentence, sources)) continue;
+    for (const claim of claims) {
       if (!isConfirmed(claim, toolConfirmations)) unconfirmed.push(`${claim.kind}: ${claim.phrase}`);
     }
   }
@@ -164,32 +195,52 @@ function checkActions(
       };
 }
 
+/** Computes a value the first time it is asked for: most drafts need only some of the fact sets. */
+function lazy<T>(compute: () => T): () => T {
+  let value: T | undefined;
+  let done = false;
+  return () => {
+    if (!done) {
+      value = compute();
+      done = true;
+    }
+    return value as T;
+  };
+}
+
+/**
+ * `groundingParts` joined by newlines is the grounding text. Numbers and words never span a
+ * newline, so their sets are unions over the (cached) parts; a quantity can ("$" at the end of a
+ * title, "12" at the start of its text), so quantities are read from the joined text.
+ */
 function checkFacts(
   sentences: readonly string[],
   courtesy: ReadonlySet<string>,
-  groundingText: string,
+  groundingParts: readonly string[],
   contextText: string,
   knownNames: readonly string[],
 ): GroundingCheck {
-  const contextNumbers = new Set(extractNumbers(contextText));
-  const knownNumbers = new Set(extractNumbers(groundingText));
-  const knownQuantities = new Set(extractQuantities(groundingText));
-  const sourceVocabulary = vocabulary(`${groundingText}\n${knownNames.join(' ')}`);
+  const contextNumbers = lazy(() => cachedNumberSet(contextText));
+  const knownNumbers = lazy(() => unionLookup(groundingParts.map(cachedNumberSet)));
+  const knownQuantities = lazy(() => new Set(extractQuantities(groundingParts.join('\n'))));
+  const sourceVocabulary = lazy(() =>
+    unionLookup([...groundingParts.map(cachedVocabulary), cachedVocabulary(knownNames.join(' '))]),
+  );
   const inventedNumbers: string[] = [];
   const inventedNames: string[] = [];
   for (const sentence of sentences) {
-    for (const number of extractNumbers(sentence)) if (!knownNumbers.has(number)) inventedNumbers.push(number);
+    for (const number of extractNumbers(sentence)) if (!knownNumbers().has(number)) inventedNumbers.push(number);
     for (const quantity of extractQuantities(sentence)) {
       // Account data is rendered as "Members: 7", so for it the number alone grounds the quantity.
       const number = quantity.replace(/^price:/, '').split(' ')[0] ?? '';
-      if (!knownQuantities.has(quantity) && !contextNumbers.has(number)) {
+      if (!knownQuantities().has(quantity) && !contextNumbers().has(number)) {
         inventedNumbers.push(quantity.replace(/^price:/, 'price '));
       }
     }
     // Greetings carry the customer's name, which needs no grounding.
     if (courtesy.has(sentence)) continue;
     for (const candidate of extractNameCandidates(sentence)) {
-      if (!isNameGrounded(candidate, sourceVocabulary)) inventedNames.push(candidate.name);
+      if (!isNameGrounded(candidate, sourceVocabulary())) inventedNames.push(candidate.name);
     }
   }
   const problems = [
@@ -248,30 +299,21 @@ export function verifyDraft(input: VerifyDraftInput): GroundingVerdict {
   const sources = citedSources(input.passages, input.citations);
   const contextText = input.customerContextText ?? '';
   const supportSources: GroundingSource[] =
-    contextText.trim() === ''
-      ? [...sources]
-      : [
-          ...sources,
-          {
-            id: 'customer_context',
-            stems: contentStemSet(contextText),
-            normalized: normalizeForComparison(contextText),
-          },
-        ];
+    contextText.trim() === '' ? [...sources] : [...sources, sourceFromParts('customer_context', [contextText])];
   // A sentence may combine sources ("your 7 members on the Team plan pay $12 each"): the union of
   // everything cited plus the context counts as one more source.
   if (supportSources.length > 1) {
-    const union = new Set(supportSources.flatMap((source) => [...source.stems]));
-    supportSources.push({ id: 'combined', stems: union, normalized: '' });
+    const parts = supportSources.flatMap((source) => source.parts);
+    supportSources.push(sourceFromParts('combined', parts));
   }
   const support = substantive.map((sentence) => scoreSentence(sentence, supportSources));
   const unsupportedSentences = support.filter((item) => item.score < threshold).map((item) => item.sentence);
 
   const citedPassages = input.passages.filter((passage) => input.citations.includes(passage.articleId));
-  const groundingText = [
+  const groundingParts = [
     ...citedPassages.flatMap((passage) => [passage.title, passage.text, passage.url ?? '']),
     contextText,
-  ].join('\n');
+  ];
 
   const checks: GroundingCheck[] = [
     checkCitations(input.citations, input.passages, substantive.length),
@@ -287,7 +329,7 @@ export function verifyDraft(input: VerifyDraftInput): GroundingVerdict {
           detail: `${unsupportedSentences.length} of ${substantive.length} sentence(s) below overlap ${threshold}: ${listForDetail(unsupportedSentences)}`,
         },
     checkActions(sentences, sources, input.toolConfirmations ?? []),
-    checkFacts(sentences, courtesy, groundingText, contextText, input.knownNames ?? []),
+    checkFacts(sentences, courtesy, groundingParts, contextText, input.knownNames ?? []),
     checkInjection(input.reply),
   ];
   return { passed: checks.every((check) => check.passed), checks, unsupportedSentences, support };

@@ -93,8 +93,45 @@ export function contentStemSet(text: string): Set<string> {
   return new Set(contentStems(text));
 }
 
+/** What the guard asks of a set of stems or words: a plain Set, or a view over several. */
+export interface Lookup {
+  has(item: string): boolean;
+}
+
+/** A lookup over the union of several sets, without copying them into one. */
+export function unionLookup(sets: readonly Lookup[]): Lookup {
+  return { has: (item) => sets.some((set) => set.has(item)) };
+}
+
+/**
+ * Memoises a pure per-text analysis, least recently used first out. KB passages come back ticket
+ * after ticket, so the guard analyses each passage's text once, not once per draft. Returned values
+ * are shared: callers must not mutate them.
+ */
+export function memoizeByText<T>(compute: (text: string) => T, limit = 512): (text: string) => T {
+  const cache = new Map<string, T>();
+  return (text) => {
+    const cached = cache.get(text);
+    if (cached !== undefined) {
+      cache.delete(text);
+      cache.set(text, cached);
+      return cached;
+    }
+    const value = compute(text);
+    if (cache.size >= limit) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(text, value);
+    return value;
+  };
+}
+
+/** contentStemSet, memoised (the result is shared: do not mutate it). */
+export const cachedContentStemSet: (text: string) => ReadonlySet<string> = memoizeByText(contentStemSet);
+
 /** Share of the sentence's content stems found in the source (0..1); 1 for a sentence with none. */
-export function containment(sentenceStems: ReadonlySet<string>, sourceStems: ReadonlySet<string>): number {
+export function containment(sentenceStems: ReadonlySet<string>, sourceStems: Lookup): number {
   if (sentenceStems.size === 0) return 1;
   let found = 0;
   for (const item of sentenceStems) if (sourceStems.has(item)) found += 1;
