@@ -2,12 +2,12 @@
  * The LLM port's entry point: `createLlm` wires Anthropic with the offline fallback when an API
  * key is configured, and the offline provider alone otherwise.
  */
-import { createAnthropicLlm } from './anthropic.ts';
+import type { AnthropicLlmOptions } from './anthropic.ts';
 import { createOfflineLlm } from './offline.ts';
 import type { LlmPort } from './port.ts';
 import { createResilientLlm, type FallbackEvent } from './resilient.ts';
 
-export { type AnthropicLlmOptions, createAnthropicLlm, DEFAULT_LARGE_MODEL, DEFAULT_SMALL_MODEL } from './anthropic.ts';
+export type { AnthropicLlmOptions } from './anthropic.ts';
 export { createOfflineLlm, OFFLINE_MODEL, type OfflineLlmOptions } from './offline.ts';
 export type * from './port.ts';
 export { PROMPT_VERSION } from './prompts.ts';
@@ -34,7 +34,7 @@ export interface LlmSettings {
 export function createLlm(settings: LlmSettings): LlmPort {
   const offline = createOfflineLlm(settings.signature === undefined ? {} : { signature: settings.signature });
   if (!settings.apiKey) return offline;
-  const anthropic = createAnthropicLlm({
+  const anthropic = lazyAnthropic({
     apiKey: settings.apiKey,
     timeoutMs: settings.timeoutMs,
     maxRetries: settings.maxRetries,
@@ -47,4 +47,23 @@ export function createLlm(settings: LlmSettings): LlmPort {
     offline,
     settings.onFallback === undefined ? {} : { onFallback: settings.onFallback },
   );
+}
+
+/**
+ * The Anthropic provider, loaded on its first call: the SDK costs memory and start-up time that an
+ * offline deployment never needs, and a configured one only needs once a ticket arrives.
+ */
+function lazyAnthropic(options: AnthropicLlmOptions): LlmPort {
+  let provider: Promise<LlmPort> | undefined;
+  const load = () => {
+    provider ??= import('./anthropic.ts').then((module) => module.createAnthropicLlm(options));
+    return provider;
+  };
+  return {
+    provider: 'anthropic',
+    classify: async (request) => (await load()).classify(request),
+    generate: async (request) => (await load()).generate(request),
+    summarize: async (request) => (await load()).summarize(request),
+    countTokens: async (request) => (await load()).countTokens(request),
+  };
 }
