@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import MiniSearch from 'minisearch';
 import { describe, expect, it } from 'vitest';
+import { createBm25Index } from '../../server/triage/knowledge/bm25.ts';
 import { chunkArticle } from '../../server/triage/knowledge/chunk.ts';
 import { DEFAULT_GATE } from '../../server/triage/knowledge/default-gate.ts';
 import { decideAnswerable, type GateFeatures } from '../../server/triage/knowledge/gate.ts';
@@ -408,5 +409,37 @@ describe('retrieval is unchanged by how it is computed', () => {
     await reference.vacuum();
     expect(changed.size).toBe(allArticles.length + added.length - 3);
     expectSameAsReference(changed, reference);
+  });
+  it('stays equal to the reference when most passages are removed (slots compacted)', async () => {
+    // Short one-passage articles, enough that dead slots pass the compaction point.
+    const small = syntheticArticles(1600, 11).map((article) => ({ ...article, body: article.title }));
+    const changed = createKnowledgeIndex([...sampleArticles, ...small], { now: () => NOW });
+    const reference = createReference([...sampleArticles, ...small]);
+    const removed = small.filter((_, position) => position % 8 !== 0).map((article) => article.id);
+    for (const target of [changed, reference]) {
+      target.remove(removed.slice(0, 700));
+      target.upsert(small.slice(0, 50).map((article) => ({ ...article, title: `${article.title} updated` })));
+      target.remove(removed.slice(700));
+    }
+    await reference.vacuum();
+    // 200 kept, plus 43 of the first 50 that were removed and upserted again.
+    expect(changed.size).toBe(sampleArticles.length + 200 + 43);
+    expectSameAsReference(changed, reference);
+  });
+
+  it('compacts dead slots away once they outnumber live ones', () => {
+    const bm25 = createBm25Index([2, 1]);
+    const field = (word: string) => ({ length: 1, frequencies: new Map([[word, 1]]) });
+    for (let position = 0; position < 2100; position++) bm25.add(`p${position}`, [field('a'), field(`w${position}`)]);
+    for (let position = 0; position < 2000; position++) bm25.discard(`p${position}`);
+    bm25.discard('p0');
+    bm25.discard('unknown');
+    expect(bm25.documentCount).toBe(100);
+    expect(bm25.capacity).toBeLessThan(2100);
+    const scored = bm25.score(['a']);
+    expect(scored.count).toBe(100);
+    expect(
+      new Set(Array.from({ length: scored.count }, (_, position) => bm25.idOf(scored.slots[position] as number))),
+    ).toEqual(new Set(Array.from({ length: 100 }, (_, position) => `p${2000 + position}`)));
   });
 });

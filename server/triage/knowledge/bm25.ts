@@ -81,8 +81,10 @@ export interface Bm25Index {
   readonly documentCount: number;
   /** Slots grow monotonically (compacted when most are dead); ids are the caller's. */
   readonly capacity: number;
+  /** Returns the slot; slots change when compacted (see onCompact). */
   add(id: string, fields: readonly FieldTerms[]): number;
-  discard(slot: number): void;
+  /** Unknown ids are ignored. */
+  discard(id: string): void;
   isLive(slot: number): boolean;
   idOf(slot: number): string;
   /** Raw query terms in order, duplicates kept (each occurrence scores, as in MiniSearch). */
@@ -102,6 +104,7 @@ export function createBm25Index(fieldBoosts: readonly number[]): Bm25Index {
   const fieldCount = fieldBoosts.length;
   const postingsByTerm = new Map<string, Array<Posting | undefined>>();
   let ids: string[] = [];
+  const slotById = new Map<string, number>();
   let live = new Uint8Array(64);
   let fieldLengths: Int32Array[] = fieldBoosts.map(() => new Int32Array(64));
   /** Per slot, the postings it appears in (per field), for discard. */
@@ -149,10 +152,12 @@ export function createBm25Index(fieldBoosts: readonly number[]): Bm25Index {
 
   function add(id: string, fields: readonly FieldTerms[]): number {
     if (fields.length !== fieldCount) throw new AppError('INTERNAL', 'field count mismatch in the BM25 index');
+    if (slotById.has(id)) throw new AppError('CONFLICT', `duplicate passage id "${id}"`, { details: { id } });
     if (slotCount === live.length) grow();
     const slot = slotCount;
     slotCount += 1;
     ids[slot] = id;
+    slotById.set(id, slot);
     live[slot] = 1;
     documentCount += 1;
     const postings: Posting[] = [];
@@ -182,8 +187,10 @@ export function createBm25Index(fieldBoosts: readonly number[]): Bm25Index {
     return slot;
   }
 
-  function discard(slot: number): void {
-    if (live[slot] !== 1) return;
+  function discard(id: string): void {
+    const slot = slotById.get(id);
+    if (slot === undefined) return;
+    slotById.delete(id);
     live[slot] = 0;
     for (let field = 0; field < fieldCount; field++) {
       removeFieldLength(field, documentCount, (fieldLengths[field] as Int32Array)[slot] ?? 0);
@@ -209,6 +216,7 @@ export function createBm25Index(fieldBoosts: readonly number[]): Bm25Index {
       const target = remap[slot] as number;
       if (target < 0) continue;
       nextIds[target] = ids[slot] as string;
+      slotById.set(ids[slot] as string, target);
       nextLive[target] = 1;
       for (let field = 0; field < fieldCount; field++) {
         (nextLengths[field] as Int32Array)[target] = (fieldLengths[field] as Int32Array)[slot] as number;

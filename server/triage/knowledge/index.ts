@@ -216,7 +216,7 @@ export function createKnowledgeIndex(
         else documentFrequency.set(term, count);
       }
       passageBySlot[passage.slot] = undefined;
-      bm25.discard(passage.slot);
+      bm25.discard(passageId);
       passageById.delete(passageId);
     }
     passageIdsByArticle.delete(id);
