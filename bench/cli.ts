@@ -54,7 +54,7 @@ const FULL: Plan = {
   ingestSeconds: 10,
   ingestWarmupSeconds: 2,
   overheadTickets: 2_000,
-  e2eConcurrencies: [4, 16, 64, 256],
+  e2eConcurrencies: [4, 16, 64, 256, 512],
   e2eTicketsPerWorker: 3,
   useClinc: true,
   classifyCalls: 5_000,

@@ -50,7 +50,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyToUndefined, z.enum(LOG_LEVELS).default('info')),
   BODY_LIMIT_BYTES: integer(256 * 1024, 1024, 10 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: integer(10_000, 0, 600_000),
-  WORKER_CONCURRENCY: integer(4, 1, 256),
+  WORKER_CONCURRENCY: integer(4, 1, 2048),
   QUEUE_MAX_ATTEMPTS: integer(5, 1, 100),
   QUEUE_VISIBILITY_TIMEOUT_MS: integer(120_000, 1_000, 3_600_000),
   /** SQLite durability: FULL syncs every commit to disk; NORMAL survives process crashes, not power loss. */

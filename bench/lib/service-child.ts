@@ -30,7 +30,9 @@ export async function startChild(
   env: Record<string, string> = {},
   nodeFlags: string[] = [],
 ): Promise<ChildService> {
-  const child = spawnTs(kind === 'service' ? SERVICE_SCRIPT : BARE_SCRIPT, { env, nodeFlags });
+  // BENCH_CHILD_NODE_FLAGS adds Node flags to the children (diagnostics, e.g. "--cpu-prof --cpu-prof-dir=DIR").
+  const extraFlags = process.env.BENCH_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawnTs(kind === 'service' ? SERVICE_SCRIPT : BARE_SCRIPT, { env, nodeFlags: [...nodeFlags, ...extraFlags] });
   const ready = await waitForMessage(child, isReady, 120_000, `${kind} child start`);
   return { child, url: ready.url, pid: ready.pid };
 }
