@@ -20,7 +20,7 @@ export function deferredRouter(): DeferredRouter {
       inner(request, response, next);
       return;
     }
-    next(new AppError('QUEUE_UNAVAILABLE', 'The service is starting; retry shortly', { retryAfterSeconds: 2 }));
+    next(new AppError('SERVICE_STARTING', 'The service is starting; retry shortly', { retryAfterSeconds: 2 }));
   });
   return {
     router,
