@@ -61,6 +61,10 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
   const logger = options.logger.child({ component: 'queue', queue: 'embedded' });
 
   const entries = new Map<string, Entry>();
+  // Ids by state, so picking the next job and checking leases never scan the whole backlog.
+  // Sets keep insertion order: waiting jobs are taken first come, first served.
+  const waiting = new Set<string>();
+  const active = new Set<string>();
   const handlers = new Map<string, JobHandler<unknown>>();
   const inFlight = new Set<Promise<void>>();
   let loaded: Promise<void> | undefined;
@@ -69,6 +73,20 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
   let timer: NodeJS.Timeout | undefined;
   let leaseCounter = 0;
 
+  function setState(job: StoredJob, state: StoredJob['state']): void {
+    job.state = state;
+    waiting.delete(job.id);
+    active.delete(job.id);
+    if (state === 'waiting') waiting.add(job.id);
+    else if (state === 'active') active.add(job.id);
+  }
+
+  function forget(id: string): void {
+    entries.delete(id);
+    waiting.delete(id);
+    active.delete(id);
+  }
+
   function load(): Promise<void> {
     loaded ??= (async () => {
       const now = Date.now();
@@ -76,12 +94,13 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
       for await (const [id, job] of kv.entries()) {
         if (job.state === 'active') {
           // Whoever held it is gone (this queue is owned by one process): run it again.
-          job.state = 'waiting';
           job.runAt = now;
           delete job.leaseUntil;
           recovered += 1;
+          job.state = 'waiting';
         }
         entries.set(id, { job, durable: Promise.resolve(), lease: 0 });
+        setState(job, job.state);
       }
       if (entries.size > 0) logger.info({ jobs: entries.size, recovered }, 'queue loaded from store');
     })();
@@ -93,22 +112,25 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
     await kv.set(job.id, job);
   }
 
+  /** The first waiting job that is due and has a handler (delayed retries are skipped over). */
   function nextReady(now: number): Entry | undefined {
-    let best: Entry | undefined;
-    for (const entry of entries.values()) {
-      const { job } = entry;
-      if (job.state !== 'waiting' || job.runAt > now || !handlers.has(job.name)) continue;
-      if (best === undefined || job.runAt < best.job.runAt) best = entry;
+    for (const id of waiting) {
+      const entry = entries.get(id);
+      if (entry === undefined) continue;
+      if (entry.job.runAt > now || !handlers.has(entry.job.name)) continue;
+      return entry;
     }
-    return best;
+    return undefined;
   }
 
   function expireLeases(now: number): void {
-    for (const entry of entries.values()) {
+    for (const id of [...active]) {
+      const entry = entries.get(id);
+      if (entry === undefined) continue;
       const { job } = entry;
       if (job.state === 'active' && job.leaseUntil !== undefined && job.leaseUntil < now) {
         logger.warn({ jobId: job.id, name: job.name }, 'job lease expired; handing it out again');
-        job.state = 'waiting';
+        setState(job, 'waiting');
         job.runAt = now;
         delete job.leaseUntil;
         entry.lease = ++leaseCounter;
@@ -124,7 +146,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
     while (activeCount < concurrency) {
       const entry = nextReady(now);
       if (entry === undefined) return;
-      entry.job.state = 'active';
+      setState(entry.job, 'active');
       const run = runJob(entry).finally(() => {
         inFlight.delete(run);
         activeCount -= 1;
@@ -146,8 +168,8 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
       await persist(job);
     } catch (error) {
       // Could not record the lease: put it back and try later.
-      job.state = 'waiting';
       job.runAt = Date.now() + tickMs;
+      setState(job, 'waiting');
       logger.error({ err: error, jobId: job.id }, 'could not lease job');
       return;
     }
@@ -162,7 +184,7 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
     try {
       if (failure === undefined) {
         await kv.delete(job.id);
-        entries.delete(job.id);
+        forget(job.id);
         return;
       }
       const message = failure instanceof Error ? failure.message : String(failure);
@@ -170,15 +192,15 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
       job.lastError = message.slice(0, 2_000);
       delete job.leaseUntil;
       if (!retryable || job.attempts >= job.maxAttempts) {
-        job.state = 'dead';
+        setState(job, 'dead');
         logger.error({ jobId: job.id, name: job.name, attempts: job.attempts, error: message }, 'job dead-lettered');
       } else {
         const delay =
           failure instanceof AppError && failure.retryAfterSeconds !== undefined
             ? failure.retryAfterSeconds * 1_000
             : backoffDelay(job.attempts, retry, random);
-        job.state = 'waiting';
         job.runAt = Date.now() + delay;
+        setState(job, 'waiting');
         logger.warn(
           { jobId: job.id, name: job.name, attempt: job.attempts, delayMs: delay, error: message },
           'job failed; retrying',
@@ -223,10 +245,11 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
       const durable = kv.set(id, job);
       const entry: Entry = { job, durable, lease: 0 };
       entries.set(id, entry);
+      setState(job, 'waiting');
       try {
         await durable;
       } catch (error) {
-        entries.delete(id);
+        forget(id);
         throw new AppError('QUEUE_UNAVAILABLE', 'Could not persist the job', { cause: error });
       }
       pump();
@@ -276,9 +299,9 @@ export function createEmbeddedQueue(options: EmbeddedQueueOptions): JobQueue {
       const entry = entries.get(jobId);
       if (entry === undefined || entry.job.state !== 'dead') return false;
       const { job } = entry;
-      job.state = 'waiting';
       job.attempts = 0;
       job.runAt = Date.now();
+      setState(job, 'waiting');
       await persist(job);
       pump();
       return true;
