@@ -19,7 +19,7 @@ import {
   type LabelledGateExample,
 } from '../../server/triage/knowledge/gate.ts';
 import { createKnowledgeIndex, type KnowledgeIndex } from '../../server/triage/knowledge/index.ts';
-import { loadArticles } from '../../server/triage/knowledge/sources.ts';
+import { forEachJsonLine, loadArticles } from '../../server/triage/knowledge/sources.ts';
 import { type RankedQuery, type RetrievalSummary, summarizeRetrieval } from '../metrics/retrieval.ts';
 import type { Chart, MetricName, Suite, SuiteResult, Table } from '../types.ts';
 
@@ -45,40 +45,27 @@ const questionSchema = z
 export function parseQuestions(text: string, file: string): KbQuestion[] {
   const questions: KbQuestion[] = [];
   const seen = new Set<string>();
-  text
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .forEach((line, index) => {
-      if (line.trim().length === 0) return;
-      const lineNumber = index + 1;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        throw new AppError('INVALID_JSON', `${file}:${lineNumber}: not valid JSON`, {
-          details: { file, line: lineNumber },
-        });
-      }
-      const parsed = questionSchema.safeParse(value);
-      if (!parsed.success) {
-        const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-        throw new AppError('VALIDATION_FAILED', `${file}:${lineNumber}: invalid question: ${issues.join('; ')}`, {
-          details: { file, line: lineNumber },
-        });
-      }
-      if (seen.has(parsed.data.id)) {
-        throw new AppError('CONFLICT', `${file}:${lineNumber}: duplicate question id "${parsed.data.id}"`, {
-          details: { file, line: lineNumber },
-        });
-      }
-      seen.add(parsed.data.id);
-      questions.push({
-        id: parsed.data.id,
-        question: parsed.data.question,
-        articleIds: parsed.data.article_ids,
-        answerable: parsed.data.answerable,
+  forEachJsonLine(text, file, (value, lineNumber) => {
+    const parsed = questionSchema.safeParse(value);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+      throw new AppError('VALIDATION_FAILED', `${file}:${lineNumber}: invalid question: ${issues.join('; ')}`, {
+        details: { file, line: lineNumber },
       });
+    }
+    if (seen.has(parsed.data.id)) {
+      throw new AppError('CONFLICT', `${file}:${lineNumber}: duplicate question id "${parsed.data.id}"`, {
+        details: { file, line: lineNumber },
+      });
+    }
+    seen.add(parsed.data.id);
+    questions.push({
+      id: parsed.data.id,
+      question: parsed.data.question,
+      articleIds: parsed.data.article_ids,
+      answerable: parsed.data.answerable,
     });
+  });
   if (questions.length === 0) {
     throw new AppError('VALIDATION_FAILED', `${file}: no questions`, { details: { file } });
   }

@@ -91,21 +91,33 @@ function toArticle(data: z.infer<typeof jsonlArticleSchema>): Article {
   return article;
 }
 
+/**
+ * Calls `visit` with each non-blank line of a JSONL text, parsed, and its 1-based line number; a line
+ * that is not JSON is an INVALID_JSON error naming the file and line. A leading BOM is ignored.
+ */
+export function forEachJsonLine(text: string, file: string, visit: (value: unknown, lineNumber: number) => void): void {
+  text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .forEach((line, index) => {
+      if (line.trim().length === 0) return;
+      const lineNumber = index + 1;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new AppError('INVALID_JSON', `${file}:${lineNumber}: not valid JSON`, {
+          details: { file, line: lineNumber },
+        });
+      }
+      visit(value, lineNumber);
+    });
+}
+
 /** Parses JSONL article lines; blank lines are skipped, anything else must be a valid article. */
 export function parseJsonlArticles(text: string, file: string): Article[] {
   const articles: Article[] = [];
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  lines.forEach((line, index) => {
-    if (line.trim().length === 0) return;
-    const lineNumber = index + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new AppError('INVALID_JSON', `${file}:${lineNumber}: not valid JSON`, {
-        details: { file, line: lineNumber },
-      });
-    }
+  forEachJsonLine(text, file, (value, lineNumber) => {
     const parsed = jsonlArticleSchema.safeParse(value);
     if (!parsed.success) {
       throw invalid(`${file}:${lineNumber}: invalid article: ${describeIssues(parsed.error)}`, {
