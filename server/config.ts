@@ -64,7 +64,7 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: httpUrl,
   ANTHROPIC_SMALL_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-haiku-4-5')),
-  ANTHROPIC_LARGE_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-5')),
+  ANTHROPIC_LARGE_MODEL: z.preprocess(emptyToUndefined, z.string().default('claude-sonnet-4-6')),
   ANTHROPIC_TIMEOUT_MS: integer(30_000, 1_000, 600_000),
   ANTHROPIC_MAX_RETRIES: integer(1, 0, 10),
   ZENDESK_SUBDOMAIN: z.preprocess(

@@ -38,7 +38,7 @@ import {
 import { OUT_OF_SCOPE, type RetrievedPassage } from '../../server/triage/types.ts';
 
 export const SMALL_MODEL = 'claude-haiku-4-5';
-export const LARGE_MODEL = 'claude-sonnet-4-5';
+export const LARGE_MODEL = 'claude-sonnet-4-6';
 
 /**
  * Minimum cacheable prefix per model, from Anthropic's prompt-caching docs (as quoted in

@@ -133,7 +133,7 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
         ANTHROPIC_TIMEOUT_MS: 1_000,
         ANTHROPIC_MAX_RETRIES: 0,
         ANTHROPIC_SMALL_MODEL: 'claude-haiku-4-5',
-        ANTHROPIC_LARGE_MODEL: 'claude-sonnet-4-5',
+        ANTHROPIC_LARGE_MODEL: 'claude-sonnet-4-6',
       },
       store,
       logger,

@@ -36,6 +36,11 @@ export interface ModelPrice {
  */
 export const MODEL_PRICES: Readonly<Record<string, ModelPrice>> = {
   'claude-haiku-4-5': { input: 1, output: 5 },
+  // Sonnet 5 and 5.5: $2 / $10 (Anthropic's list price as quoted in public release notes of
+  // cost dashboards, 2026-09; not read from the pricing page itself).
+  'claude-sonnet-5-5': { input: 2, output: 10 },
+  'claude-sonnet-5': { input: 2, output: 10 },
+  'claude-sonnet-4-6': { input: 3, output: 15 },
   'claude-sonnet-4-5': { input: 3, output: 15 },
   'claude-sonnet-4': { input: 3, output: 15 },
   'claude-opus-4-5': { input: 5, output: 25 },

@@ -23,6 +23,8 @@ describe('embedded queue', () => {
     await queue.start({ concurrency: 1 });
     await waitFor(() => order.length === 2_000, 'backlog drained', 60_000);
     expect(order).toEqual(Array.from({ length: 2_000 }, (_, n) => n));
+    // The last handler has returned, but its job is removed from the store only after that.
+    await waitFor(async () => (await queue.counts()).active === 0, 'last job acknowledged');
     expect(await queue.counts()).toEqual({ waiting: 1, active: 0, dead: 0 });
     await queue.stop(1_000);
     await store.close();

@@ -244,6 +244,8 @@ describe('cost table', () => {
 
   it('matches dated snapshots by prefix and leaves unknown models unpriced', () => {
     expect(priceFor('claude-sonnet-4-5-20250929')).toEqual({ input: 3, output: 15 });
+    expect(priceFor('claude-sonnet-4-6')).toEqual({ input: 3, output: 15 });
+    expect(priceFor('claude-sonnet-5-5-20260901')).toEqual({ input: 2, output: 10 });
     expect(priceFor('claude-opus-4-1-20250805')).toEqual({ input: 15, output: 75 });
     expect(priceFor('claude-opus-4-5')).toEqual({ input: 5, output: 25 });
     expect(priceFor('gpt-4o')).toBeUndefined();

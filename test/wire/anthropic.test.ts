@@ -159,7 +159,7 @@ describe('Anthropic provider against the loopback Messages API fake', () => {
     const llm = createAnthropicLlm(options());
     const result = await llm.generate(GENERATION_REQUEST);
     expect(result.provider).toBe('anthropic');
-    expect(result.model).toBe('claude-sonnet-4-5');
+    expect(result.model).toBe('claude-sonnet-4-6');
     expect(result.citations).toEqual(['reset-password']);
     expect(result.escalate).toEqual({ needed: false, reason: '' });
     expect(result.fallbackReason).toBeUndefined();
@@ -373,7 +373,7 @@ describe('the fake validates requests like the real API', () => {
 
   const tool = { name: 'submit_draft', input_schema: { type: 'object', properties: {} } };
   const valid = {
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 100,
     messages: [{ role: 'user', content: 'hi' }],
     tools: [tool],

@@ -154,7 +154,7 @@ describe('triage engine with the Anthropic SDK against the Messages API fake', (
     expect(record.citations.length).toBe(1);
     expect(record.budget?.method).toBe('api');
     const generate = record.cost.calls.find((call) => call.step === 'generate');
-    expect(generate?.model).toBe('claude-sonnet-4-5');
+    expect(generate?.model).toBe('claude-sonnet-4-6');
     expect(record.cost.costUsd).toBeGreaterThan(0);
     expect(
       record.cost.inputTokens + record.cost.cacheCreationInputTokens + record.cost.cacheReadInputTokens,

@@ -40,7 +40,7 @@ import {
 } from './prompts.ts';
 
 export const DEFAULT_SMALL_MODEL = 'claude-haiku-4-5';
-export const DEFAULT_LARGE_MODEL = 'claude-sonnet-4-5';
+export const DEFAULT_LARGE_MODEL = 'claude-sonnet-4-6';
 
 export interface AnthropicLlmOptions {
   apiKey: string;
