@@ -28,6 +28,9 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  // No ETags: every response is computed per request (webhook answers, API records); hashing each
+  // body for a conditional GET nobody sends cost about a tenth of a webhook delivery's CPU.
+  app.set('etag', false);
   app.set('trust proxy', false);
   app.use(requestContext(deps.logger, deps.metrics));
 

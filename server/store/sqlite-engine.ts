@@ -36,10 +36,57 @@ function open(file: string): Promise<sqlite3.Database> {
   });
 }
 
-function all(database: sqlite3.Database, sql: string, parameters: unknown[] = []): Promise<Row[]> {
+function runPrepared(statement: sqlite3.Statement, parameters: unknown[]): Promise<Row[]> {
   return new Promise((resolve, reject) => {
-    database.all(sql, parameters, (error: Error | null, rows: Row[]) => (error ? reject(error) : resolve(rows)));
+    statement.all(parameters, (error: Error | null, rows: Row[]) => (error ? reject(error) : resolve(rows)));
   });
+}
+
+/**
+ * Prepared statements of one connection, by SQL text. `Database#all(sql)` prepares, runs and
+ * finalizes a statement each call: three trips through the thread pool instead of one. At most
+ * `capacity` are kept (the least recently used is finalized); a statement that fails to prepare is
+ * not kept.
+ */
+export function statementCache(database: sqlite3.Database, capacity = 64) {
+  const statements = new Map<string, Promise<sqlite3.Statement>>();
+  function prepare(sql: string): Promise<sqlite3.Statement> {
+    const cached = statements.get(sql);
+    if (cached !== undefined) {
+      statements.delete(sql);
+      statements.set(sql, cached);
+      return cached;
+    }
+    const prepared = new Promise<sqlite3.Statement>((resolve, reject) => {
+      const statement: sqlite3.Statement = database.prepare(sql, (error: Error | null) =>
+        error ? reject(error) : resolve(statement),
+      );
+    });
+    prepared.catch(() => statements.delete(sql));
+    statements.set(sql, prepared);
+    if (statements.size > capacity) {
+      const [oldestSql, oldest] = statements.entries().next().value as [string, Promise<sqlite3.Statement>];
+      statements.delete(oldestSql);
+      // Finalize waits for the statement's queued runs, so one still in use completes first.
+      oldest.then((statement) => statement.finalize()).catch(() => undefined);
+    }
+    return prepared;
+  }
+  return {
+    all: async (sql: string, parameters: unknown[] = []) => runPrepared(await prepare(sql), parameters),
+    size: () => statements.size,
+    async finalizeAll(): Promise<void> {
+      const pending = [...statements.values()];
+      statements.clear();
+      await Promise.all(
+        pending.map((prepared) =>
+          prepared
+            .then((statement) => new Promise<void>((resolve) => statement.finalize(() => resolve())))
+            .catch(() => undefined),
+        ),
+      );
+    },
+  };
 }
 
 function exec(database: sqlite3.Database, sql: string): Promise<void> {
@@ -57,13 +104,23 @@ export interface SqliteEngine {
   read(sql: string, parameters?: unknown[]): Promise<Row[]>;
   adapter(file: string): SqliteKeyvAdapter;
   close(): Promise<void>;
-  /** Transactions committed and statements written so far (for diagnostics and tests). */
-  stats(): { commits: number; statements: number };
+  /** Transactions committed, statements written and WAL checkpoints run so far (diagnostics, tests). */
+  stats(): { commits: number; statements: number; checkpoints: number };
 }
+
+/** How often the background connection checkpoints the WAL into the database file. */
+export const CHECKPOINT_INTERVAL_MS = 1_000;
+/** WAL length (pages of 4 KB) past which a checkpoint makes the WAL start over: about 128 MB. */
+const WAL_RESTART_PAGES = 32_768;
 
 export async function openSqliteEngine(
   file: string,
-  options: { synchronous: 'FULL' | 'NORMAL'; busyTimeoutMs?: number; schema: string[] },
+  options: {
+    synchronous: 'FULL' | 'NORMAL';
+    busyTimeoutMs?: number;
+    schema: string[];
+    checkpointIntervalMs?: number;
+  },
 ): Promise<SqliteEngine> {
   const writer = await open(file);
   const busyTimeout = options.busyTimeoutMs ?? 10_000;
@@ -72,8 +129,49 @@ export async function openSqliteEngine(
   await exec(writer, `PRAGMA synchronous=${options.synchronous}`);
   for (const statement of options.schema) await exec(writer, statement);
   // An in-memory database is private to its connection: reads must use the writer.
-  const reader = file === ':memory:' ? writer : await open(file);
+  const inMemory = file === ':memory:';
+  const reader = inMemory ? writer : await open(file);
   if (reader !== writer) reader.configure('busyTimeout', busyTimeout);
+
+  // Checkpoints run on a connection of their own. Left to the writer, SQLite checkpoints inside
+  // the commit that crosses 1,000 WAL pages: that commit, and every write waiting for the next
+  // one, stalled for up to 100 ms under load. A PASSIVE checkpoint never blocks the writer; the
+  // WAL is reused from its start once a checkpoint has caught up.
+  let checkpoints = 0;
+  let checkpointer: sqlite3.Database | undefined;
+  let checkpointTimer: NodeJS.Timeout | undefined;
+  let checkpointRunning: Promise<void> | undefined;
+  if (!inMemory) {
+    await exec(writer, 'PRAGMA wal_autocheckpoint=0');
+    const background = await open(file);
+    background.configure('busyTimeout', busyTimeout);
+    await exec(background, `PRAGMA synchronous=${options.synchronous}`);
+    checkpointer = background;
+    const checkpoint = (mode: 'PASSIVE' | 'RESTART') =>
+      new Promise<Row[]>((resolve, reject) => {
+        background.all(`PRAGMA wal_checkpoint(${mode})`, (error: Error | null, rows: Row[]) =>
+          error ? reject(error) : resolve(rows),
+        );
+      });
+    checkpointTimer = setInterval(() => {
+      if (checkpointRunning !== undefined) return;
+      checkpointRunning = checkpoint('PASSIVE')
+        .then(async (rows) => {
+          checkpoints += 1;
+          // Under a write load with no pause the WAL cannot restart from its start and grows;
+          // past the limit one RESTART checkpoint (it holds writers back briefly) bounds it.
+          if (Number(rows[0]?.log ?? 0) > WAL_RESTART_PAGES) await checkpoint('RESTART');
+        })
+        // A failed checkpoint only leaves the WAL longer; the next tick tries again.
+        .catch(() => undefined)
+        .finally(() => {
+          checkpointRunning = undefined;
+        });
+    }, options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS);
+    checkpointTimer.unref();
+  }
+  const writerStatements = statementCache(writer);
+  const readerStatements = reader === writer ? writerStatements : statementCache(reader);
 
   let pending: PendingWrite[] = [];
   let committing = false;
@@ -95,7 +193,7 @@ export async function openSqliteEngine(
         if (write.upsert === undefined) {
           // A failing statement (a constraint, say) fails alone; the rest of the batch commits.
           outcomes.push(
-            await all(writer, write.sql, write.parameters).then(
+            await writerStatements.all(write.sql, write.parameters).then(
               (rows) => ({ rows }),
               (error) => ({ error }),
             ),
@@ -107,14 +205,15 @@ export async function openSqliteEngine(
         while (end < batch.length && batch[end]!.upsert !== undefined) end += 1;
         const run = batch.slice(index, end);
         const sql = `INSERT INTO ${KEYV_TABLE}(key, value) VALUES ${run.map(() => '(?, ?)').join(', ')} ${UPSERT_TAIL}`;
-        const outcome = await all(
-          writer,
-          sql,
-          run.flatMap((item) => [item.upsert!.key, item.upsert!.value]),
-        ).then(
-          (rows) => ({ rows }),
-          (error) => ({ error }),
-        );
+        const outcome = await writerStatements
+          .all(
+            sql,
+            run.flatMap((item) => [item.upsert!.key, item.upsert!.value]),
+          )
+          .then(
+            (rows) => ({ rows }),
+            (error) => ({ error }),
+          );
         for (let count = 0; count < run.length; count += 1) outcomes.push('rows' in outcome ? { rows: [] } : outcome);
         index = end;
       }
@@ -149,15 +248,20 @@ export async function openSqliteEngine(
         if (pending.length === 1) setImmediate(() => void flush());
       });
     },
-    read: (sql, parameters = []) => all(reader, sql, parameters),
+    read: (sql, parameters = []) => readerStatements.all(sql, parameters),
     adapter: (url) => new SqliteKeyvAdapter(engine, url),
     async close() {
       while (committing || pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
       const closeOne = (database: sqlite3.Database) => new Promise<void>((resolve) => database.close(() => resolve()));
+      if (checkpointTimer) clearInterval(checkpointTimer);
+      await checkpointRunning;
+      await writerStatements.finalizeAll();
+      if (readerStatements !== writerStatements) await readerStatements.finalizeAll();
+      if (checkpointer) await closeOne(checkpointer);
       if (reader !== writer) await closeOne(reader);
       await closeOne(writer);
     },
-    stats: () => ({ commits, statements }),
+    stats: () => ({ commits, statements, checkpoints }),
   };
   return engine;
 }
