@@ -9,6 +9,7 @@ import { oosOperatingPoint } from '../../server/triage/classifier/calibration.ts
 import {
   carveValidation,
   type IntentModel,
+  isOutOfScope,
   predict,
   type TrainOptions,
   trainIntentModel,
@@ -42,6 +43,8 @@ export interface ScoredExample extends LabelledExample {
   /** Model's top label before the OOS decision. */
   topLabel: string;
   confidence: number;
+  /** The score the OOS threshold applies to (the model's oosScore rule). */
+  inScopeScore: number;
 }
 
 type PartialMetrics = Partial<Record<MetricName, number | null>>;
@@ -77,12 +80,12 @@ export interface IntentEvaluation {
 function scoreAll(model: IntentModel, examples: readonly LabelledExample[], threshold: number): ScoredExample[] {
   return examples.map((example) => {
     const prediction = predict(model, example.text);
-    const rejected = prediction.label === OUT_OF_SCOPE || prediction.confidence < threshold;
     return {
       ...example,
       topLabel: prediction.label,
-      predicted: rejected ? OUT_OF_SCOPE : prediction.label,
+      predicted: isOutOfScope(prediction, threshold) ? OUT_OF_SCOPE : prediction.label,
       confidence: prediction.confidence,
+      inScopeScore: prediction.inScopeScore,
     };
   });
 }
@@ -110,13 +113,16 @@ export interface Tier0Decision {
   testErrorRate: number | null;
 }
 
+/** What the Tier 0 go/no-go reads of a scored example. */
+export type Tier0Row = Pick<ScoredExample, 'label' | 'predicted' | 'confidence'>;
+
 /**
  * Per intent, the lowest confidence threshold (not under the product floor) at which the validation
  * error rate among tickets auto-handled as that intent is at most `targetError`.
  */
 export function tier0Decisions(
-  validation: readonly ScoredExample[],
-  test: readonly ScoredExample[],
+  validation: readonly Tier0Row[],
+  test: readonly Tier0Row[],
   intents: readonly string[],
   targetError: number,
 ): Tier0Decision[] {
@@ -179,7 +185,7 @@ export function evaluateIntents(input: IntentEvaluationInput): IntentEvaluation 
     confidence: row.confidence,
   }));
   const operating = oosOperatingPoint(
-    scoredTest.map((row) => ({ label: row.label, predicted: row.topLabel, confidence: row.confidence })),
+    scoredTest.map((row) => ({ label: row.label, predicted: row.topLabel, confidence: row.inScopeScore })),
     threshold,
   );
   const withTeams = inScope.filter((row) => row.team !== undefined);
@@ -243,10 +249,11 @@ export function evaluateIntents(input: IntentEvaluationInput): IntentEvaluation 
     });
   }
   const meta = model.metadata;
+  const evidence = meta.oosEvidence;
   const notes = [
     `Model: ${model.labels.length} labels, ${meta.features} features, ${meta.epochs} epochs, oos handling: ${meta.oosMode}, temperature ${round(model.temperature, 3)} (validation ECE ${round(meta.eceBefore)} -> ${round(meta.eceAfter)}).`,
     hasOosTest
-      ? `OOS threshold ${threshold} chosen on validation only (${meta.oosOperatingPoint ? `validation in-scope accuracy ${round(meta.oosOperatingPoint.inScopeAccuracy)}, OOS recall ${round(meta.oosOperatingPoint.oosRecall)}` : 'no OOS in validation: default'}); intent_accuracy counts a rejected in-scope example as wrong.`
+      ? `OOS threshold ${round(threshold, 4)} on the ${model.oosScore === 'versus-oos' ? "best intent's probability against the oos class" : 'top-label confidence'} (oos score rule ${model.oosScore}), chosen on validation only (${meta.oosOperatingPoint ? `validation in-scope accuracy ${round(meta.oosOperatingPoint.inScopeAccuracy)}, OOS recall ${round(meta.oosOperatingPoint.oosRecall)}` : 'no OOS in validation: default'}${evidence ? ` on ${evidence.oosExamples} OOS examples, ${Math.round(evidence.confidence * 100)}% lower bound ${round(evidence.oosRecallLowerBound)} against the floor ${evidence.minRecall}${evidence.meetsTarget ? '' : ': NOT MET'}` : ''}); intent_accuracy counts a rejected in-scope example as wrong.`
       : 'No out-of-scope examples in test: intent_accuracy is closed-set accuracy.',
     `classify_p99_ms: ${latencies.length} single classifications timed one by one after warm-up.`,
   ];

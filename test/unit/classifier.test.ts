@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,12 +8,19 @@ import {
   chooseOosThreshold,
   fitTemperature,
   negativeLogLikelihood,
+  normalQuantile,
   oosOperatingPoint,
+  wilsonLowerBound,
 } from '../../server/triage/classifier/calibration.ts';
 import { createLocalClassifier, loadDefaultModel } from '../../server/triage/classifier/index.ts';
 import {
   carveValidation,
+  DEFAULT_MIN_OOS_RECALL,
+  DEFAULT_OOS_RECALL_CONFIDENCE,
   deserializeModel,
+  inScopeScoreOf,
+  isOutOfScope,
+  MODEL_VERSION,
   predict,
   serializeModel,
   trainIntentModel,
@@ -152,6 +159,118 @@ describe('calibration', () => {
     expect(point.threshold).toBeLessThanOrEqual(0.35);
     expect(oosOperatingPoint(predictions, 0.45).oosRecall).toBe(1);
   });
+
+  it('bounds a measured recall from below (Wilson, one-sided)', () => {
+    expect(normalQuantile(0.95)).toBeCloseTo(1.6449, 3);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.96, 3);
+    expect(wilsonLowerBound(75, 100, 0)).toBe(0.75);
+    // 78 of 100 is the least that shows a recall of 0.7 with 95% confidence.
+    expect(wilsonLowerBound(78, 100, 0.95)).toBeGreaterThan(0.7);
+    expect(wilsonLowerBound(77, 100, 0.95)).toBeLessThan(0.7);
+    expect(wilsonLowerBound(14, 15, 0.95)).toBeGreaterThan(0.7);
+    expect(wilsonLowerBound(13, 15, 0.95)).toBeLessThan(0.7);
+    expect(wilsonLowerBound(0, 0, 0.95)).toBe(0);
+  });
+
+  it('asks the lower bound of OOS recall, not the measured recall, to reach the target', () => {
+    // 100 in-scope examples (all right) and 100 OOS examples, overlapping on one score scale.
+    const predictions = [
+      ...Array.from({ length: 100 }, (_, i) => ({ label: 'a', predicted: 'a', confidence: 0.301 + i / 200 })),
+      ...Array.from({ length: 100 }, (_, i) => ({ label: 'oos', predicted: 'a', confidence: 0.1 + i / 200 })),
+    ];
+    const point = chooseOosThreshold(predictions, 0.7);
+    const bounded = chooseOosThreshold(predictions, { minRecall: 0.7, confidence: 0.95 });
+    expect(point.oosRecall).toBeCloseTo(0.7);
+    expect(bounded.oosRecall).toBeCloseTo(0.78);
+    expect(bounded.inScopeAccuracy).toBeLessThan(point.inScopeAccuracy);
+    expect(bounded.oosRecallLowerBound).toBeGreaterThanOrEqual(0.7);
+    expect(bounded.meetsTarget).toBe(true);
+    expect(bounded.oosExamples).toBe(100);
+    // Thresholds sit between validation scores, never on one.
+    expect(predictions.some((prediction) => prediction.confidence === bounded.threshold)).toBe(false);
+    // With three OOS examples no recall can prove 0.7 at 95%: the measured recall must reach it instead.
+    const few = chooseOosThreshold(predictions.slice(0, 103), { minRecall: 0.7, confidence: 0.95 });
+    expect(few.oosExamples).toBe(3);
+    expect(few.oosRecall).toBe(1);
+    expect(few.meetsTarget).toBe(true);
+    // Out of reach altogether: the best recall, flagged as not meeting the target.
+    const unreachable = chooseOosThreshold([{ label: 'oos', predicted: 'a', confidence: 1 }], 0.7);
+    expect(unreachable.meetsTarget).toBe(false);
+  });
+
+  it('scores an intent against the oos class without penalising a split between two intents', () => {
+    // Labels: a, b, oos. Split between a and b, no OOS mass: in scope.
+    expect(inScopeScoreOf([0.48, 0.48, 0.04], 2, 'confidence')).toBeCloseTo(0.48);
+    expect(inScopeScoreOf([0.48, 0.48, 0.04], 2, 'versus-oos')).toBeCloseTo(0.48 / 0.52);
+    // OOS close behind the best intent: low score.
+    expect(inScopeScoreOf([0.5, 0.1, 0.4], 2, 'versus-oos')).toBeCloseTo(0.5 / 0.9);
+    // Without an oos class the rule falls back to the top probability.
+    expect(inScopeScoreOf([0.7, 0.3], -1, 'versus-oos')).toBeCloseTo(0.7);
+    const prediction = { label: 'a', confidence: 0.9, ranked: [], inScopeScore: 0.6 };
+    expect(isOutOfScope(prediction, 0.5)).toBe(false);
+    expect(isOutOfScope(prediction, 0.7)).toBe(true);
+    expect(isOutOfScope({ ...prediction, label: 'oos' }, 0)).toBe(true);
+  });
+});
+
+describe('out-of-scope rule chosen on validation', () => {
+  const oosWords = ['xylophone', 'quantum', 'banana', 'zebra', 'jupiter', 'tax', 'lamp', 'orbit', 'volcano', 'poem'];
+  const oosExamples = (count: number, seed: number): LabelledExample[] => {
+    const random = seededRandom(seed);
+    const pick = () => oosWords[Math.floor(random() * oosWords.length)]!;
+    return Array.from({ length: count }, () => ({ text: `${pick()} ${pick()} ${pick()}`, label: 'oos' }));
+  };
+  const train = [...syntheticExamples(300, 21), ...oosExamples(30, 22)];
+  const validation = [...syntheticExamples(90, 23), ...oosExamples(30, 24)];
+  const model = trainIntentModel(train, { validation, epochs: 6, hiddenEpochs: 10 });
+
+  it('records the score rule, the threshold and the recall evidence', () => {
+    expect(model.labels).toContain('oos');
+    expect(['confidence', 'versus-oos']).toContain(model.oosScore);
+    const evidence = model.metadata.oosEvidence!;
+    expect(evidence.minRecall).toBe(DEFAULT_MIN_OOS_RECALL);
+    expect(evidence.confidence).toBe(DEFAULT_OOS_RECALL_CONFIDENCE);
+    expect(evidence.oosExamples).toBe(30);
+    expect(evidence.meetsTarget).toBe(true);
+    expect(evidence.oosRecallLowerBound).toBeGreaterThanOrEqual(DEFAULT_MIN_OOS_RECALL);
+    expect(model.metadata.oosOperatingPoint?.threshold).toBe(model.oosThreshold);
+    const prediction = predict(model, 'tell me about the pizza recipe');
+    expect(prediction.label).toBe('food');
+    expect(isOutOfScope(prediction, model.oosThreshold)).toBe(false);
+  });
+
+  it('uses the rule it is asked to, and rejects a bad target', () => {
+    const forced = trainIntentModel(train, { validation, epochs: 6, hiddenUnits: 0, oosScore: 'versus-oos' });
+    expect(forced.oosScore).toBe('versus-oos');
+    const text = 'what song is on the playlist';
+    const prediction = predict(forced, text);
+    const probabilities = prediction.ranked
+      .slice()
+      .sort((a, b) => forced.labels.indexOf(a.label) - forced.labels.indexOf(b.label))
+      .map((entry) => entry.confidence);
+    expect(prediction.inScopeScore).toBeCloseTo(
+      inScopeScoreOf(probabilities, forced.labels.indexOf('oos'), 'versus-oos'),
+      10,
+    );
+    expect(() => trainIntentModel(train, { validation, minOosRecall: 1.5 })).toThrow(/minOosRecall/);
+    expect(() => trainIntentModel(train, { validation, oosRecallConfidence: 1 })).toThrow(/oosRecallConfidence/);
+  });
+
+  it('round-trips the rule through JSON and reads a version 2 model as the confidence rule', () => {
+    const serialized = serializeModel(model);
+    const restored = deserializeModel(JSON.stringify(serialized));
+    expect(restored.oosScore).toBe(model.oosScore);
+    expect(restored.metadata.oosEvidence).toEqual(model.metadata.oosEvidence);
+    const { oosScore: _rule, ...rest } = serialized;
+    const { oosEvidence: _evidence, ...oldMetadata } = serialized.metadata;
+    const version2 = deserializeModel({ ...rest, version: 2, metadata: oldMetadata });
+    expect(version2.oosScore).toBe('confidence');
+    expect(version2.metadata.oosEvidence).toBeNull();
+    const text = 'xylophone banana orbit';
+    expect(predict(version2, text).inScopeScore).toBeCloseTo(predict(version2, text).confidence, 12);
+    // A version 3 model must say which rule its threshold is for.
+    expect(() => deserializeModel({ ...rest })).toThrow(/oosScore/);
+  });
 });
 
 describe('default Tandem model', () => {
@@ -196,6 +315,20 @@ describe('default Tandem model', () => {
     expect(frustrated.sentiment.frustrated).toBe(true);
     expect(classifier.classify('Ich habe mein Passwort vergessen, bitte helfen Sie mir').language).toBe('de');
     expect(() => createLocalClassifier(model, { oosThreshold: 2 })).toThrow(AppError);
+  });
+
+  it('uses a cache of the current version and rebuilds one of an older version', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'default-model-'));
+    const cachePath = join(dir, 'default-intent-model.json');
+    const serialized = serializeModel(model);
+    writeFileSync(cachePath, JSON.stringify({ ...serialized, metadata: { ...serialized.metadata, trainSeconds: -1 } }));
+    expect(loadDefaultModel({ cachePath }).metadata.trainSeconds).toBe(-1);
+    const { oosScore: _rule, ...rest } = serialized;
+    const { oosEvidence: _evidence, ...oldMetadata } = serialized.metadata;
+    writeFileSync(cachePath, JSON.stringify({ ...rest, version: 2, metadata: { ...oldMetadata, trainSeconds: -1 } }));
+    const rebuilt = loadDefaultModel({ cachePath });
+    expect(rebuilt.metadata.trainSeconds).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(cachePath, 'utf8')).version).toBe(MODEL_VERSION);
   });
 
   it('retrains from corrections: a corrected phrase is learned', () => {

@@ -115,6 +115,7 @@ export interface ScoredPrediction {
   /** The true label ('oos' for out-of-scope). */
   label: string;
   predicted: string;
+  /** The score the out-of-scope threshold is compared with (the model's in-scope score). */
   confidence: number;
 }
 
@@ -155,22 +156,159 @@ export function oosOperatingPoint(
   };
 }
 
+/** Standard normal distribution function: 1/2 plus the density's integral from 0, by Simpson's rule. */
+export function normalCdf(z: number): number {
+  const x = Math.min(Math.abs(z), 12);
+  const intervals = 400;
+  const step = x / intervals;
+  let sum = 0;
+  for (let i = 0; i <= intervals; i++) {
+    const weight = i === 0 || i === intervals ? 1 : i % 2 === 1 ? 4 : 2;
+    const t = i * step;
+    sum += weight * Math.exp((-t * t) / 2);
+  }
+  const half = (sum * step) / 3 / Math.sqrt(2 * Math.PI);
+  return z >= 0 ? 0.5 + half : 0.5 - half;
+}
+
+/** The z with normalCdf(z) = p, by bisection (0 < p < 1). */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile needs 0 < p < 1 (got ${p})`);
+  let low = -10;
+  let high = 10;
+  for (let iteration = 0; iteration < 60; iteration++) {
+    const middle = (low + high) / 2;
+    if (normalCdf(middle) < p) low = middle;
+    else high = middle;
+  }
+  return (low + high) / 2;
+}
+
 /**
- * The OOS threshold with the best in-scope accuracy among those that catch at least `minOosRecall`
- * of the out-of-scope examples. Falls back to the threshold with the best recall when none reaches it.
+ * One-sided Wilson score lower bound on a proportion: with probability about `confidence`, the true rate
+ * behind `successes` out of `trials` is at least this. `confidence` 0 gives the point estimate.
+ */
+export function wilsonLowerBound(successes: number, trials: number, confidence: number): number {
+  if (trials === 0) return 0;
+  const rate = successes / trials;
+  if (confidence <= 0) return rate;
+  const z = normalQuantile(confidence);
+  const z2 = z * z;
+  const centre = rate + z2 / (2 * trials);
+  const spread = z * Math.sqrt((rate * (1 - rate)) / trials + z2 / (4 * trials * trials));
+  return Math.max(0, (centre - spread) / (1 + z2 / trials));
+}
+
+export interface OosTarget {
+  /** OOS recall the threshold must reach. */
+  minRecall: number;
+  /**
+   * Confidence that the recall on new data reaches `minRecall`: the Wilson lower bound of the measured
+   * recall at this level must reach it. 0 asks only the measured (point) recall to reach it.
+   */
+  confidence: number;
+}
+
+export interface OosChoice extends OosOperatingPoint {
+  /** Out-of-scope examples the choice was made on. */
+  oosExamples: number;
+  /** Wilson lower bound of `oosRecall` at the target's confidence. */
+  oosRecallLowerBound: number;
+  /** Whether the target was met (by the lower bound, or by the point recall when too few examples allow no bound to). */
+  meetsTarget: boolean;
+}
+
+/**
+ * The OOS threshold with the best in-scope accuracy among those whose OOS recall meets the target with
+ * the asked confidence (then, at equal accuracy, the one catching more OOS). Candidate thresholds are the
+ * midpoints between neighbouring scores, so the choice does not sit on a validation example. When even
+ * catching every OOS example could not meet the bound (too few of them, e.g. under 7 for 0.7 at 95%), the
+ * measured recall must reach `minRecall`; when no threshold meets the target, the one with the best recall
+ * is returned (with `meetsTarget` false).
  */
 export function chooseOosThreshold(
   predictions: readonly ScoredPrediction[],
-  minOosRecall: number,
+  target: OosTarget | number,
   oosLabel = 'oos',
-): OosOperatingPoint {
-  let best: OosOperatingPoint | undefined;
-  let bestRecall: OosOperatingPoint | undefined;
-  for (let step = 0; step <= 100; step++) {
-    const point = oosOperatingPoint(predictions, step / 100, oosLabel);
-    if (point.oosRecall >= minOosRecall && (best === undefined || point.inScopeAccuracy > best.inScopeAccuracy))
-      best = point;
-    if (bestRecall === undefined || point.oosRecall > bestRecall.oosRecall) bestRecall = point;
+): OosChoice {
+  const { minRecall, confidence } = typeof target === 'number' ? { minRecall: target, confidence: 0 } : target;
+  const scores = [
+    ...new Set(predictions.filter((prediction) => prediction.predicted !== oosLabel).map((p) => p.confidence)),
+  ].sort((a, b) => a - b);
+  const candidates = [0];
+  for (let i = 0; i + 1 < scores.length; i++) candidates.push((scores[i]! + scores[i + 1]!) / 2);
+  if (scores.length > 0 && scores[scores.length - 1]! < 1) candidates.push(1);
+  const oosExamples = predictions.filter((prediction) => prediction.label === oosLabel).length;
+  const bestRecall = wilsonLowerBound(oosExamples, oosExamples, confidence);
+  // Too few OOS examples for even perfect recall to prove the target: fall back to the point recall.
+  const bounded = bestRecall >= minRecall;
+  const choices = sweepOperatingPoints(predictions, candidates, oosLabel).map((point): OosChoice => {
+    const caught = Math.round(point.oosRecall * oosExamples);
+    const lowerBound = wilsonLowerBound(caught, oosExamples, confidence);
+    return {
+      ...point,
+      oosExamples,
+      oosRecallLowerBound: lowerBound,
+      meetsTarget: (bounded ? lowerBound : point.oosRecall) >= minRecall,
+    };
+  });
+  let best: OosChoice | undefined;
+  let fallback: OosChoice | undefined;
+  for (const choice of choices) {
+    if (
+      choice.meetsTarget &&
+      (best === undefined ||
+        choice.inScopeAccuracy > best.inScopeAccuracy ||
+        (choice.inScopeAccuracy === best.inScopeAccuracy && choice.oosRecall > best.oosRecall))
+    )
+      best = choice;
+    if (fallback === undefined || choice.oosRecall > fallback.oosRecall) fallback = choice;
   }
-  return (best ?? bestRecall)!;
+  return (best ?? fallback)!;
+}
+
+/** oosOperatingPoint at every threshold of an ascending list, in one pass over the sorted predictions. */
+function sweepOperatingPoints(
+  predictions: readonly ScoredPrediction[],
+  thresholds: readonly number[],
+  oosLabel: string,
+): OosOperatingPoint[] {
+  let inScope = 0;
+  let oos = 0;
+  // Counts at threshold 0: only predicted-oos examples are rejected.
+  let inScopeCorrect = 0;
+  let oosCaught = 0;
+  let flagged = 0;
+  const open: ScoredPrediction[] = [];
+  for (const prediction of predictions) {
+    const isOos = prediction.label === oosLabel;
+    if (isOos) oos++;
+    else inScope++;
+    if (prediction.predicted === oosLabel) {
+      flagged++;
+      if (isOos) oosCaught++;
+    } else {
+      open.push(prediction);
+      if (!isOos && prediction.predicted === prediction.label) inScopeCorrect++;
+    }
+  }
+  open.sort((a, b) => a.confidence - b.confidence);
+  const points: OosOperatingPoint[] = [];
+  let next = 0;
+  for (const threshold of thresholds) {
+    while (next < open.length && open[next]!.confidence < threshold) {
+      const prediction = open[next]!;
+      flagged++;
+      if (prediction.label === oosLabel) oosCaught++;
+      else if (prediction.predicted === prediction.label) inScopeCorrect--;
+      next++;
+    }
+    points.push({
+      threshold,
+      inScopeAccuracy: inScope === 0 ? 0 : inScopeCorrect / inScope,
+      oosRecall: oos === 0 ? 0 : oosCaught / oos,
+      oosPrecision: flagged === 0 ? 0 : oosCaught / flagged,
+    });
+  }
+  return points;
 }

@@ -6,10 +6,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.ts';
-import { type Classification, type LabelledExample, OUT_OF_SCOPE } from '../types.ts';
+import type { Classification, LabelledExample } from '../types.ts';
 import {
   deserializeModel,
   type IntentModel,
+  isOutOfScope,
+  MODEL_VERSION,
   predict,
   serializeModel,
   type TrainOptions,
@@ -21,7 +23,11 @@ export * from './model.ts';
 export { detectLanguage, detectSentiment, detectUrgency } from './signals.ts';
 
 export interface LocalClassifierOptions {
-  /** Calibrated confidence under which a message is out-of-scope; defaults to the model's recommendation. */
+  /**
+   * In-scope score under which a message is out-of-scope; defaults to the model's recommendation. The score
+   * is the model's `oosScore` rule: the calibrated top-label confidence, or the best intent's probability
+   * against the 'oos' class. 1 marks nearly everything out-of-scope, 0 only what the model labels 'oos'.
+   */
   oosThreshold?: number;
 }
 
@@ -49,7 +55,7 @@ export function createLocalClassifier(model: IntentModel, options: LocalClassifi
       return {
         intent: prediction.label,
         confidence: prediction.confidence,
-        outOfScope: prediction.label === OUT_OF_SCOPE || prediction.confidence < oosThreshold,
+        outOfScope: isOutOfScope(prediction, oosThreshold),
         urgency: detectUrgency(text),
         language: detectLanguage(text),
         sentiment: detectSentiment(text, context.priorTicketsSameIssue),
@@ -100,9 +106,11 @@ export function loadDefaultModel(options: DefaultModelOptions = {}): IntentModel
   const { cachePath } = options;
   if (cachePath !== undefined && existsSync(cachePath)) {
     try {
-      return deserializeModel(readFileSync(cachePath, 'utf8'));
+      const cached: unknown = JSON.parse(readFileSync(cachePath, 'utf8'));
+      // An older version stays readable (tenants' stored models), but the default model is rebuilt from it.
+      if ((cached as { version?: unknown } | null)?.version === MODEL_VERSION) return deserializeModel(cached);
     } catch {
-      // A stale or corrupt cache (e.g. an older model version) is rebuilt rather than fatal.
+      // A corrupt cache is rebuilt rather than fatal.
     }
   }
   const train = readExamplesJsonl(fileURLToPath(new URL('train.jsonl', SAMPLES_DIR)));

@@ -1,8 +1,8 @@
 /**
  * The local intent model: TF-IDF word and character n-grams, multinomial logistic regression trained
  * in-process by SGD with an L2 penalty, confidence calibrated by temperature scaling on a validation split, and an
- * out-of-scope threshold chosen on that split. Serialises to JSON so each tenant's model can live in
- * a key-value store.
+ * out-of-scope rule (which score, which threshold) chosen on that split. Serialises to JSON so each tenant's
+ * model can live in a key-value store.
  */
 import { z } from 'zod';
 import { AppError } from '../../errors.ts';
@@ -11,10 +11,11 @@ import {
   chooseOosThreshold,
   expectedCalibrationError,
   fitTemperature,
+  type OosChoice,
   type OosOperatingPoint,
+  type OosTarget,
   type ReliabilityBin,
   reliabilityTable,
-  type ScoredPrediction,
   softmaxInto,
 } from './calibration.ts';
 import {
@@ -29,17 +30,35 @@ import {
 import { hashFraction, seededRandom, shuffleInPlace } from './random.ts';
 
 export const MODEL_FORMAT = 'tandem-intent-model';
-/** Bump when features or the serialised shape change: older JSON is then rejected, not misread. */
-export const MODEL_VERSION = 2;
+/**
+ * Bump when features or the serialised shape change: older JSON is then rejected, not misread
+ * (version 2, which differs only by lacking the OOS score rule, is read as the 'confidence' rule).
+ */
+export const MODEL_VERSION = 3;
 /** Used when validation has no out-of-scope examples to choose from. */
 export const DEFAULT_OOS_THRESHOLD = 0.3;
+/** The product's floor on out-of-scope recall. */
+export const DEFAULT_MIN_OOS_RECALL = 0.7;
 /**
- * OOS recall the threshold must reach on validation. Set above the 0.7 product floor by about one
- * standard error of a recall measured on ~100 validation examples, so the floor still holds on new data.
+ * How sure the threshold choice must be that the recall floor holds on new data: the one-sided Wilson
+ * lower bound of the validation recall at this level must reach the floor. With 100 validation OOS
+ * examples a measured recall is only good to about +-0.045 (one standard error), so aiming the measured
+ * recall at the floor (or one standard error above it) misses it on new data about half (a sixth) of the time.
  */
-export const DEFAULT_MIN_OOS_RECALL = 0.75;
+export const DEFAULT_OOS_RECALL_CONFIDENCE = 0.95;
 
 export type OosMode = 'auto' | 'class' | 'threshold';
+
+/**
+ * What the out-of-scope threshold is compared with.
+ * - `confidence`: the calibrated probability of the top label (maximum softmax probability).
+ * - `versus-oos`: the best intent's probability against the 'oos' class alone, p(best) / (p(best) + p(oos)),
+ *   i.e. the sigmoid of their logit margin. Unlike the top probability it does not drop when an
+ *   in-scope message is split between two similar intents, only when 'oos' gains on the best intent.
+ *   Needs an 'oos' class.
+ */
+export type OosScore = 'confidence' | 'versus-oos';
+export const OOS_SCORES: readonly OosScore[] = ['confidence', 'versus-oos'];
 
 export interface TrainOptions {
   features?: Partial<FeatureOptions>;
@@ -60,7 +79,12 @@ export interface TrainOptions {
   validationFraction?: number;
   /** How to use 'oos' training examples: as a class, only through the threshold, or whichever validates better. */
   oosMode?: OosMode;
+  /** Which score the OOS threshold applies to, or whichever validates better ('auto', the default). */
+  oosScore?: OosScore | 'auto';
+  /** OOS recall floor the threshold must keep (DEFAULT_MIN_OOS_RECALL). */
   minOosRecall?: number;
+  /** Confidence for the recall floor's lower bound (DEFAULT_OOS_RECALL_CONFIDENCE); 0 uses the measured recall. */
+  oosRecallConfidence?: number;
   progress?: (line: string) => void;
 }
 
@@ -80,6 +104,17 @@ export interface TrainingMetadata {
   eceBefore: number;
   eceAfter: number;
   oosOperatingPoint: OosOperatingPoint | null;
+  /** The recall target and the evidence for the chosen threshold (null: no OOS validation, or a version 2 model). */
+  oosEvidence: OosEvidence | null;
+}
+
+export interface OosEvidence extends OosTarget {
+  /** Validation OOS examples the threshold was chosen on. */
+  oosExamples: number;
+  /** Wilson lower bound of the validation OOS recall at `confidence`. */
+  oosRecallLowerBound: number;
+  /** Whether the bound (or, with too few examples for any bound to, the measured recall) reaches `minRecall`. */
+  meetsTarget: boolean;
 }
 
 /** A one-hidden-layer ReLU network on the same sparse features, averaged with the linear model's logits. */
@@ -103,7 +138,9 @@ export interface IntentModel {
   /** Absent when trained with hiddenUnits 0: then the logits are the linear model's alone. */
   hidden?: HiddenLayer;
   temperature: number;
-  /** Recommended out-of-scope threshold on calibrated confidence. */
+  /** The score `oosThreshold` applies to (see OosScore). */
+  oosScore: OosScore;
+  /** Recommended out-of-scope threshold on the in-scope score. */
   oosThreshold: number;
   reliability: ReliabilityBin[];
   metadata: TrainingMetadata;
@@ -120,6 +157,28 @@ export interface Prediction {
   confidence: number;
   /** All labels, best first. */
   ranked: RankedLabel[];
+  /** The score the out-of-scope threshold applies to (the model's `oosScore` rule); higher is more in scope. */
+  inScopeScore: number;
+}
+
+/** The model's out-of-scope decision: the top label is 'oos', or the in-scope score is under the threshold. */
+export function isOutOfScope(prediction: Prediction, threshold: number): boolean {
+  return prediction.label === OUT_OF_SCOPE || prediction.inScopeScore < threshold;
+}
+
+/** The in-scope score of a probability vector under a rule; `oosIndex` is the 'oos' label's index or -1. */
+export function inScopeScoreOf(probabilities: ArrayLike<number>, oosIndex: number, rule: OosScore): number {
+  let best = 0;
+  let bestInScope = -1;
+  for (let k = 0; k < probabilities.length; k++) {
+    const probability = probabilities[k]!;
+    if (probability > best) best = probability;
+    if (k !== oosIndex && (bestInScope < 0 || probability > probabilities[bestInScope]!)) bestInScope = k;
+  }
+  if (rule === 'confidence' || oosIndex < 0 || bestInScope < 0) return best;
+  const inScope = probabilities[bestInScope]!;
+  const total = inScope + probabilities[oosIndex]!;
+  return total === 0 ? 0 : inScope / total;
 }
 
 const DEFAULTS = {
@@ -205,7 +264,8 @@ export function predict(model: IntentModel, text: string): Prediction {
     .map((label, index) => ({ label, confidence: probabilities[index]! }))
     .sort((a, b) => b.confidence - a.confidence || a.label.localeCompare(b.label));
   const top = ranked[0]!;
-  return { label: top.label, confidence: top.confidence, ranked };
+  const inScopeScore = inScopeScoreOf(probabilities, model.labels.indexOf(OUT_OF_SCOPE), model.oosScore);
+  return { label: top.label, confidence: top.confidence, ranked, inScopeScore };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,6 +452,12 @@ function foldScale(values: Float32Array, scale: number): void {
   for (let index = 0; index < values.length; index++) values[index] = values[index]! * scale;
 }
 
+/** How calibrate chooses the OOS rule: the recall target and which scores may be used. */
+interface OosPolicy {
+  target: OosTarget;
+  scores: 'auto' | OosScore;
+}
+
 interface Candidate {
   model: IntentModel;
   /** What variant selection compares: in-scope accuracy at the chosen OOS threshold, or closed-set accuracy. */
@@ -416,7 +482,7 @@ function trainVariant(
   validationCarved: boolean,
   features: FeatureOptions,
   settings: Settings,
-  minOosRecall: number,
+  policy: OosPolicy,
   progress: (line: string) => void,
 ): Candidate {
   const trainSet = oosMode === 'threshold' ? train.filter((example) => example.label !== OUT_OF_SCOPE) : [...train];
@@ -440,6 +506,7 @@ function trainVariant(
     weights,
     bias,
     temperature: 1,
+    oosScore: 'confidence',
     oosThreshold: DEFAULT_OOS_THRESHOLD,
     reliability: [],
     metadata: {
@@ -457,17 +524,23 @@ function trainVariant(
       eceBefore: 0,
       eceAfter: 0,
       oosOperatingPoint: null,
+      oosEvidence: null,
     },
   };
-  const { score, meetsRecall } = calibrate(model, validation, minOosRecall, progress);
+  const { score, meetsRecall } = calibrate(model, validation, policy, progress);
   return { model, score, meetsRecall, vectors, targets };
 }
 
-/** Temperature, reliability table and OOS threshold, all from validation; returns the selection score. */
+/**
+ * Temperature, reliability table and the OOS rule (score and threshold), all from validation; returns the
+ * selection score. Each allowed score gets the threshold with the best validation in-scope accuracy whose
+ * recall meets the target (see chooseOosThreshold); the score is then the one meeting the target with the
+ * better in-scope accuracy (the top-label confidence on ties).
+ */
 function calibrate(
   model: IntentModel,
   validation: readonly LabelledExample[],
-  minOosRecall: number,
+  policy: OosPolicy,
   progress: (line: string) => void,
 ): { score: number; meetsRecall: boolean } {
   const labelIndex = new Map(model.labels.map((label, index) => [label, index]));
@@ -483,25 +556,69 @@ function calibrate(
   model.metadata.eceBefore = before.ece;
   model.metadata.eceAfter = after.ece;
 
+  const oosIndex = labelIndex.get(OUT_OF_SCOPE) ?? -1;
+  const allowed = OOS_SCORES.filter(
+    (rule) => (policy.scores === 'auto' || policy.scores === rule) && (rule !== 'versus-oos' || oosIndex >= 0),
+  );
+  const rules: OosScore[] = allowed.length > 0 ? allowed : ['confidence'];
   let score = after.accuracy;
   let meetsRecall = true;
+  // Without OOS validation the default threshold applies, and it is one on the top-label confidence.
+  model.oosScore = 'confidence';
   const hasOosValidation = validation.some((example) => example.label === OUT_OF_SCOPE);
+  const compared: string[] = [];
   if (hasOosValidation) {
-    const scored: ScoredPrediction[] = validation.map((example) => {
-      const prediction = predict(model, example.text);
-      return { label: example.label, predicted: prediction.label, confidence: prediction.confidence };
+    const scored = validation.map((example) => {
+      const probabilities = new Float64Array(model.labels.length);
+      softmaxInto(logitsFor(model, vectorize(model.vectorizer, example.text)), model.temperature, probabilities);
+      let top = 0;
+      for (let k = 1; k < probabilities.length; k++) if (probabilities[k]! > probabilities[top]!) top = k;
+      return { label: example.label, predicted: model.labels[top]!, probabilities };
     });
-    const point = chooseOosThreshold(scored, minOosRecall);
-    model.oosThreshold = point.threshold;
-    model.metadata.oosOperatingPoint = point;
-    score = point.inScopeAccuracy;
-    meetsRecall = point.oosRecall >= minOosRecall;
+    let chosen: { rule: OosScore; choice: OosChoice } | undefined;
+    for (const rule of rules) {
+      const choice = chooseOosThreshold(
+        scored.map((row) => ({
+          label: row.label,
+          predicted: row.predicted,
+          confidence: inScopeScoreOf(row.probabilities, oosIndex, rule),
+        })),
+        policy.target,
+      );
+      compared.push(
+        `${rule}: threshold ${choice.threshold.toFixed(4)}, in-scope ${choice.inScopeAccuracy.toFixed(4)}, oos recall ${choice.oosRecall.toFixed(3)} (bound ${choice.oosRecallLowerBound.toFixed(3)})`,
+      );
+      if (
+        chosen === undefined ||
+        (choice.meetsTarget && !chosen.choice.meetsTarget) ||
+        (choice.meetsTarget === chosen.choice.meetsTarget &&
+          (choice.meetsTarget ? choice.inScopeAccuracy : choice.oosRecall) >
+            (chosen.choice.meetsTarget ? chosen.choice.inScopeAccuracy : chosen.choice.oosRecall))
+      ) {
+        chosen = { rule, choice };
+      }
+    }
+    const { rule, choice } = chosen!;
+    model.oosScore = rule;
+    model.oosThreshold = choice.threshold;
+    model.metadata.oosOperatingPoint = {
+      threshold: choice.threshold,
+      inScopeAccuracy: choice.inScopeAccuracy,
+      oosRecall: choice.oosRecall,
+      oosPrecision: choice.oosPrecision,
+    };
+    model.metadata.oosEvidence = {
+      ...policy.target,
+      oosExamples: choice.oosExamples,
+      oosRecallLowerBound: choice.oosRecallLowerBound,
+      meetsTarget: choice.meetsTarget,
+    };
+    score = choice.inScopeAccuracy;
+    meetsRecall = choice.meetsTarget;
   }
   progress(
     `validation${model.hidden ? ' (with hidden layer)' : ''}: accuracy ${after.accuracy.toFixed(4)}, T=${model.temperature.toFixed(3)}, ECE ${before.ece.toFixed(4)} -> ${after.ece.toFixed(4)}` +
-      (model.metadata.oosOperatingPoint
-        ? `, oos threshold ${model.oosThreshold} (in-scope ${score.toFixed(4)}, oos recall ${model.metadata.oosOperatingPoint.oosRecall.toFixed(3)})`
-        : ''),
+      (model.metadata.oosOperatingPoint ? `; oos score ${model.oosScore} chosen from ${compared.join('; ')}` : ''),
   );
   return { score, meetsRecall };
 }
@@ -551,7 +668,22 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
   }
   const features: FeatureOptions = { ...DEFAULT_FEATURE_OPTIONS, ...options.features };
   const progress = options.progress ?? (() => {});
-  const minOosRecall = options.minOosRecall ?? DEFAULT_MIN_OOS_RECALL;
+  const policy: OosPolicy = {
+    target: {
+      minRecall: options.minOosRecall ?? DEFAULT_MIN_OOS_RECALL,
+      confidence: options.oosRecallConfidence ?? DEFAULT_OOS_RECALL_CONFIDENCE,
+    },
+    scores: options.oosScore ?? 'auto',
+  };
+  if (!(policy.target.minRecall >= 0 && policy.target.minRecall <= 1)) {
+    throw new AppError('VALIDATION_FAILED', `minOosRecall must be between 0 and 1 (got ${policy.target.minRecall})`);
+  }
+  if (!(policy.target.confidence >= 0 && policy.target.confidence < 1)) {
+    throw new AppError(
+      'VALIDATION_FAILED',
+      `oosRecallConfidence must be at least 0 and below 1 (got ${policy.target.confidence})`,
+    );
+  }
 
   const usable = examples.filter((example) => example.text.trim().length > 0);
   const carved = options.validation === undefined;
@@ -576,7 +708,7 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
 
   let chosen: Candidate | undefined;
   for (const mode of modes) {
-    const candidate = trainVariant(train, validation, mode, carved, features, settings, minOosRecall, progress);
+    const candidate = trainVariant(train, validation, mode, carved, features, settings, policy, progress);
     // Prefer a variant that reaches the OOS recall floor, then the better in-scope accuracy.
     if (
       chosen === undefined ||
@@ -593,7 +725,7 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
     const { vectors, targets } = chosen!;
     model.hidden = fitHidden(vectors, targets, model.vectorizer.terms.length, model.labels.length, settings, progress);
     model.metadata.hiddenUnits = settings.hiddenUnits;
-    calibrate(model, validation, minOosRecall, progress);
+    calibrate(model, validation, policy, progress);
   }
   model.metadata.trainSeconds = (performance.now() - started) / 1000;
   return model;
@@ -628,6 +760,39 @@ const reliabilityBinSchema = z.object({
   accuracy: z.number(),
 });
 
+const operatingPointSchema = z.object({
+  threshold: z.number(),
+  inScopeAccuracy: z.number(),
+  oosRecall: z.number(),
+  oosPrecision: z.number(),
+});
+
+const metadataSchema = z.object({
+  trainedAt: z.string(),
+  trainExamples: z.number(),
+  validationExamples: z.number(),
+  validationCarved: z.boolean(),
+  examplesPerLabel: z.record(z.string(), z.number()),
+  features: z.number(),
+  epochs: z.number(),
+  hiddenUnits: z.number().int().nonnegative(),
+  trainSeconds: z.number(),
+  oosMode: z.enum(['class', 'threshold', 'none']),
+  validationAccuracy: z.number(),
+  eceBefore: z.number(),
+  eceAfter: z.number(),
+  oosOperatingPoint: operatingPointSchema.nullable(),
+  oosEvidence: z
+    .object({
+      minRecall: z.number().min(0).max(1),
+      confidence: z.number().min(0).lt(1),
+      oosExamples: z.number().int().nonnegative(),
+      oosRecallLowerBound: z.number(),
+      meetsTarget: z.boolean(),
+    })
+    .nullable(),
+});
+
 const serializedModelSchema = z.object({
   format: z.literal(MODEL_FORMAT),
   version: z.literal(MODEL_VERSION),
@@ -653,26 +818,20 @@ const serializedModelSchema = z.object({
     })
     .optional(),
   temperature: z.number().positive(),
+  oosScore: z.enum(['confidence', 'versus-oos']),
   oosThreshold: z.number().min(0).max(1),
   reliability: z.array(reliabilityBinSchema),
-  metadata: z.object({
-    trainedAt: z.string(),
-    trainExamples: z.number(),
-    validationExamples: z.number(),
-    validationCarved: z.boolean(),
-    examplesPerLabel: z.record(z.string(), z.number()),
-    features: z.number(),
-    epochs: z.number(),
-    hiddenUnits: z.number().int().nonnegative(),
-    trainSeconds: z.number(),
-    oosMode: z.enum(['class', 'threshold', 'none']),
-    validationAccuracy: z.number(),
-    eceBefore: z.number(),
-    eceAfter: z.number(),
-    oosOperatingPoint: z
-      .object({ threshold: z.number(), inScopeAccuracy: z.number(), oosRecall: z.number(), oosPrecision: z.number() })
-      .nullable(),
-  }),
+  metadata: metadataSchema,
+});
+
+/**
+ * Version 2 differs only in having no OOS score rule (its threshold is on the top-label confidence) and
+ * no recall evidence, so it is read as the 'confidence' rule rather than rejected.
+ */
+const version2Schema = serializedModelSchema.extend({
+  version: z.literal(2),
+  oosScore: z.undefined().optional(),
+  metadata: metadataSchema.extend({ oosEvidence: z.undefined().optional() }),
 });
 
 export type SerializedIntentModel = z.infer<typeof serializedModelSchema>;
@@ -699,6 +858,7 @@ export function serializeModel(model: IntentModel): SerializedIntentModel {
         }
       : {}),
     temperature: model.temperature,
+    oosScore: model.oosScore,
     oosThreshold: model.oosThreshold,
     reliability: model.reliability,
     metadata: model.metadata,
@@ -715,7 +875,19 @@ export function deserializeModel(input: unknown): IntentModel {
       throw new AppError('INVALID_JSON', 'intent model is not valid JSON', { cause: error });
     }
   }
-  const parsed = serializedModelSchema.safeParse(value);
+  const isVersion2 = typeof value === 'object' && value !== null && (value as { version?: unknown }).version === 2;
+  const parsed = isVersion2
+    ? version2Schema
+        .transform(
+          (old): SerializedIntentModel => ({
+            ...old,
+            version: MODEL_VERSION,
+            oosScore: 'confidence',
+            metadata: { ...old.metadata, oosEvidence: null },
+          }),
+        )
+        .safeParse(value)
+    : serializedModelSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new AppError(
@@ -742,6 +914,7 @@ export function deserializeModel(input: unknown): IntentModel {
     bias: decodeFloats(data.bias, data.labels.length, 'bias'),
     ...(hidden ? { hidden } : {}),
     temperature: data.temperature,
+    oosScore: data.oosScore,
     oosThreshold: data.oosThreshold,
     reliability: data.reliability,
     metadata: data.metadata,
