@@ -4,7 +4,14 @@
  */
 import express, { type Router } from 'express';
 import { AppError } from './errors.ts';
-import { asyncRoute, errorHandler, jsonBody, notFound, requestContext } from './http/middleware.ts';
+import {
+  asyncRoute,
+  errorHandler,
+  installRequestLogger,
+  jsonBody,
+  notFound,
+  requestContext,
+} from './http/middleware.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { JobQueue } from './queue/port.ts';
@@ -32,6 +39,7 @@ export function createApp(deps: AppDeps): express.Express {
   // body for a conditional GET nobody sends cost about a tenth of a webhook delivery's CPU.
   app.set('etag', false);
   app.set('trust proxy', false);
+  installRequestLogger(app, deps.logger);
   app.use(requestContext(deps.logger, deps.metrics));
 
   app.get('/healthz', (_request, response) => {

@@ -9,6 +9,7 @@ import type { FeedbackService } from '../feedback/feedback.ts';
 import type { Store } from '../store/port.ts';
 import {
   createLocalClassifier,
+  DEFAULT_MODEL_OOS_POLICY,
   deserializeModel,
   type IntentModel,
   MODEL_FORMAT,
@@ -97,6 +98,7 @@ export function createModelRegistry(options: {
         .map((correction) => ({ text: correction.text, label: correction.correctIntent }));
       const examples = [...defaults.train, ...(trainOptions.examples ?? []), ...fromCorrections];
       const model: IntentModel = trainIntentModel(examples, {
+        ...(trainOptions.includeDefaults === false ? {} : DEFAULT_MODEL_OOS_POLICY),
         ...trainOptions.train,
         ...(defaults.validation.length > 0 ? { validation: defaults.validation } : {}),
       });

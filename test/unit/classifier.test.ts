@@ -12,7 +12,7 @@ import {
   oosOperatingPoint,
   wilsonLowerBound,
 } from '../../server/triage/classifier/calibration.ts';
-import { createLocalClassifier, loadDefaultModel } from '../../server/triage/classifier/index.ts';
+import { createLocalClassifier, defaultModelRecipe, loadDefaultModel } from '../../server/triage/classifier/index.ts';
 import {
   carveValidation,
   DEFAULT_MIN_OOS_RECALL,
@@ -317,15 +317,24 @@ describe('default Tandem model', () => {
     expect(() => createLocalClassifier(model, { oosThreshold: 2 })).toThrow(AppError);
   });
 
-  it('uses a cache of the current version and rebuilds one of an older version', () => {
+  it('uses a cache of the current version and recipe, and rebuilds one of an older version or recipe', () => {
     const dir = mkdtempSync(join(tmpdir(), 'default-model-'));
     const cachePath = join(dir, 'default-intent-model.json');
     const serialized = serializeModel(model);
-    writeFileSync(cachePath, JSON.stringify({ ...serialized, metadata: { ...serialized.metadata, trainSeconds: -1 } }));
+    const recipe = defaultModelRecipe();
+    const marked = { ...serialized, metadata: { ...serialized.metadata, trainSeconds: -1 } };
+    writeFileSync(cachePath, JSON.stringify({ ...marked, recipe }));
     expect(loadDefaultModel({ cachePath }).metadata.trainSeconds).toBe(-1);
+    // Another recipe (here: other training options) is not reused.
+    expect(defaultModelRecipe({ minOosRecall: 0.9 })).not.toBe(recipe);
+    writeFileSync(cachePath, JSON.stringify({ ...marked, recipe: defaultModelRecipe({ minOosRecall: 0.9 }) }));
+    expect(loadDefaultModel({ cachePath }).metadata.trainSeconds).toBeGreaterThan(0);
     const { oosScore: _rule, ...rest } = serialized;
     const { oosEvidence: _evidence, ...oldMetadata } = serialized.metadata;
-    writeFileSync(cachePath, JSON.stringify({ ...rest, version: 2, metadata: { ...oldMetadata, trainSeconds: -1 } }));
+    writeFileSync(
+      cachePath,
+      JSON.stringify({ ...rest, version: 2, recipe, metadata: { ...oldMetadata, trainSeconds: -1 } }),
+    );
     const rebuilt = loadDefaultModel({ cachePath });
     expect(rebuilt.metadata.trainSeconds).toBeGreaterThan(0);
     expect(JSON.parse(readFileSync(cachePath, 'utf8')).version).toBe(MODEL_VERSION);
