@@ -32,7 +32,10 @@ export async function startChild(
 ): Promise<ChildService> {
   // BENCH_CHILD_NODE_FLAGS adds Node flags to the children (diagnostics, e.g. "--cpu-prof --cpu-prof-dir=DIR").
   const extraFlags = process.env.BENCH_CHILD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawnTs(kind === 'service' ? SERVICE_SCRIPT : BARE_SCRIPT, { env, nodeFlags: [...nodeFlags, ...extraFlags] });
+  const child = spawnTs(kind === 'service' ? SERVICE_SCRIPT : BARE_SCRIPT, {
+    env,
+    nodeFlags: [...nodeFlags, ...extraFlags],
+  });
   const ready = await waitForMessage(child, isReady, 120_000, `${kind} child start`);
   return { child, url: ready.url, pid: ready.pid };
 }

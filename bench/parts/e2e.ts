@@ -6,6 +6,7 @@
  */
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { MARKER_PREFIX } from '../../server/zendesk/guard.ts';
 import type { ZendeskSandbox } from '../../test/fakes/zendesk-sandbox.ts';
 import type { BenchTicket } from '../data/tickets.ts';
 import { askChild, stopChild } from '../lib/processes.ts';
@@ -18,7 +19,12 @@ import { describeStore, type StoreTimings } from './ingest.ts';
 export interface E2eRun {
   concurrency: number;
   tickets: number;
+  /** Tickets whose write-back landed (the sandbox holds our note), counted once each. */
   written: number;
+  /** Of those, tickets whose job ran again after its write and found it there (a slow answer timed out). */
+  foundWrittenOnRetry: number;
+  /** Tickets that got more than one note of ours (must be 0). */
+  duplicateNotes: number;
   skipped: number;
   other: number;
   ticketsPerSecond: number;
@@ -149,7 +155,21 @@ export async function runE2e(options: E2eOptions, concurrency: number): Promise<
       );
     }
     const store = await askChild<StoreTimings>(service.child, { type: 'store-timings' });
-    const written = outcomes.filter((outcome) => outcome.kind === 'written');
+    // A job whose write-back answer came too late for its client retries, finds its own note (the
+    // safe_update conflict, then the marker) and ends as already_written: the ticket was written
+    // once, at or before that outcome. The sandbox's notes are the ground truth for the count.
+    const written = outcomes.filter((outcome) => outcome.kind === 'written' || outcome.kind === 'already_written');
+    const foundWrittenOnRetry = outcomes.filter((outcome) => outcome.kind === 'already_written').length;
+    let duplicateNotes = 0;
+    let notedTickets = 0;
+    for (const ticketId of ticketIds) {
+      const ours = sandbox.comments(Number(ticketId)).filter((comment) => comment.body.includes(`[${MARKER_PREFIX}`));
+      if (ours.length > 0) notedTickets += 1;
+      if (ours.length > 1) duplicateNotes += 1;
+    }
+    if (notedTickets !== written.length) {
+      progress(`e2e: the sandbox holds notes on ${notedTickets} tickets; job outcomes say ${written.length}`);
+    }
     const lastAt = Math.max(...written.map((outcome) => outcome.at));
     const wallS = (lastAt - started) / 1000;
     const latencies = written.map((outcome) => (outcome.at - (sentAt.get(outcome.ticketId) ?? started)) / 1000);
@@ -158,6 +178,8 @@ export async function runE2e(options: E2eOptions, concurrency: number): Promise<
       concurrency,
       tickets: count,
       written: written.length,
+      foundWrittenOnRetry,
+      duplicateNotes,
       skipped,
       other: outcomes.length - written.length - skipped,
       ticketsPerSecond: written.length > 0 ? written.length / wallS : 0,
@@ -168,8 +190,19 @@ export async function runE2e(options: E2eOptions, concurrency: number): Promise<
       store,
     };
     progress(
-      `e2e: concurrency ${concurrency}: ${run.written}/${count} written in ${wallS.toFixed(1)} s = ${run.ticketsPerSecond.toFixed(2)} tickets/s (latency p50 ${run.latencyP50S.toFixed(1)} s${timedOut ? ', TIMED OUT' : ''})`,
+      `e2e: concurrency ${concurrency}: ${run.written}/${count} written in ${wallS.toFixed(1)} s = ${run.ticketsPerSecond.toFixed(2)} tickets/s (latency p50 ${run.latencyP50S.toFixed(1)} s${timedOut ? ', TIMED OUT' : ''}); found written on a retry ${foundWrittenOnRetry}, tickets with two notes ${duplicateNotes}`,
     );
+    if (written.length < count) {
+      const notWritten = new Map<string, number>();
+      for (const outcome of outcomes) {
+        if (outcome.kind === 'written' || outcome.kind === 'already_written') continue;
+        const label = `${outcome.kind}${outcome.detail ? `:${outcome.detail}` : ''}`;
+        notWritten.set(label, (notWritten.get(label) ?? 0) + 1);
+      }
+      progress(
+        `e2e: not written: ${[...notWritten].map(([label, n]) => `${label} ${n}`).join(', ') || 'none'}; no outcome yet ${count - outcomes.length}`,
+      );
+    }
     progress(`e2e: store calls per ticket: ${describeStore(store, Math.max(1, count), 'ticket')}`);
     return run;
   } finally {

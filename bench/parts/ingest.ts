@@ -4,6 +4,7 @@
  * endpoint answering 204, both driven by autocannon from this process with the same signing work.
  */
 import autocannon, { type AutocannonResult } from 'autocannon';
+import { type PacedResult, pacedLoad } from '../lib/paced-load.ts';
 import { askChild, stopChild } from '../lib/processes.ts';
 import { progress } from '../lib/progress.ts';
 import { createDeliverySigner, newSecret, serviceEnv, startChild } from '../lib/service-child.ts';
@@ -23,15 +24,18 @@ export interface LoadRun {
 export interface IngestResult {
   bare: LoadRun;
   serviceMax: LoadRun;
+  /** autocannon with overallRate: each connection's per-second quota sent back to back (bursts). */
   serviceAt500: LoadRun;
+  /** Open loop, evenly spaced: the latency figure at this rate. */
+  servicePaced: PacedResult;
   ratio: number;
   /** Jobs the store holds after the runs, against the 2xx answers the service gave. */
   persistedJobs: number;
   acceptedDeliveries: number;
   workers: 'not started';
   connections: number;
-  /** Store calls during the max-throughput run: per operation, calls and summed wall time. */
-  storeDuringMax: StoreTimings;
+  /** Store calls during the warm-up run (full rate): per operation, calls and summed wall time. */
+  storeDuringWarmup: StoreTimings;
 }
 
 export type StoreTimings = Record<string, { count: number; totalMs: number }>;
@@ -131,32 +135,51 @@ export async function measureIngest(options: IngestOptions): Promise<IngestResul
   );
   try {
     const before = await askChild<{ waiting: number }>(service.child, { type: 'counts' });
-    const warmup = await load(service.url, signer, { durationS: options.warmupS, connections: options.connections });
+    // Store timers run during the warm-up only (at the same full rate): the measured runs do not
+    // pay for the diagnostics.
     await askChild(service.child, { type: 'store-timings' });
+    const warmup = await load(service.url, signer, { durationS: options.warmupS, connections: options.connections });
+    const storeDuringWarmup = await askChild<StoreTimings>(service.child, { type: 'store-timings' });
+    await askChild(service.child, { type: 'store-timing-off' });
+    progress(
+      `ingest: store calls per accepted delivery (warm-up at full rate): ${describeStore(storeDuringWarmup, warmup.ok, 'req')}`,
+    );
     const serviceMax = await load(service.url, signer, {
       durationS: options.durationS,
       connections: options.connections,
     });
-    const storeDuringMax = await askChild<StoreTimings>(service.child, { type: 'store-timings' });
     progress(`ingest: service max ${describe(serviceMax)}`);
-    progress(`ingest: store calls per accepted delivery: ${describeStore(storeDuringMax, serviceMax.ok, 'req')}`);
     const serviceAt500 = await load(service.url, signer, {
       durationS: options.durationS,
       connections: options.connections,
       overallRate: options.rate,
     });
-    progress(`ingest: service at ${options.rate}/s ${describe(serviceAt500)}`);
+    progress(`ingest: service at ${options.rate}/s (autocannon, per-second bursts) ${describe(serviceAt500)}`);
+    const servicePaced = await pacedLoad({
+      url: service.url,
+      rate: options.rate,
+      durationS: options.durationS,
+      connections: options.connections,
+      next: () => {
+        const delivery = signer();
+        return { path: '/webhooks/zendesk', headers: delivery.headers, body: delivery.body };
+      },
+    });
+    progress(
+      `ingest: service at ${options.rate}/s (open loop, evenly spaced) ${servicePaced.achievedRps.toFixed(0)} req/s, p50 ${servicePaced.p50Ms.toFixed(1)} ms, p90 ${servicePaced.p90Ms.toFixed(1)} ms, p99 ${servicePaced.p99Ms.toFixed(1)} ms, max ${servicePaced.maxMs.toFixed(1)} ms, non-2xx ${servicePaced.non2xx}, errors ${servicePaced.errors}`,
+    );
     const after = await askChild<{ waiting: number }>(service.child, { type: 'counts' });
     return {
       bare,
       serviceMax,
       serviceAt500,
+      servicePaced,
       ratio: serviceMax.rps / bare.rps,
       persistedJobs: after.waiting - before.waiting,
-      acceptedDeliveries: warmup.ok + serviceMax.ok + serviceAt500.ok,
+      acceptedDeliveries: warmup.ok + serviceMax.ok + serviceAt500.ok + servicePaced.ok,
       workers: 'not started',
       connections: options.connections,
-      storeDuringMax,
+      storeDuringWarmup,
     };
   } finally {
     await stopChild(service.child);
