@@ -339,6 +339,7 @@ function summarize(results: Results, info: ReturnType<typeof machine>, quick: bo
   const extra = {
     ingest_p50_ms: round(results.ingest?.servicePaced.p50Ms),
     ingest_rps_at_500: round(results.ingest?.servicePaced.achievedRps, 1),
+    ingest_after_max_p99_ms: round(results.ingest?.servicePacedAfterMax.p99Ms),
     ingest_burst_p50_ms: round(results.ingest?.serviceAt500.p50Ms),
     ingest_burst_p99_ms: round(results.ingest?.serviceAt500.p99Ms),
     ingest_max_rps: round(results.ingest?.serviceMax.rps, 1),
@@ -386,6 +387,10 @@ function summarize(results: Results, info: ReturnType<typeof machine>, quick: bo
     infoRow(
       '  at 500 req/s, evenly spaced: p50 / p99',
       `${ingest.servicePaced.achievedRps.toFixed(0)} req/s, ${ingest.servicePaced.p50Ms.toFixed(1)} / ${ingest.servicePaced.p99Ms.toFixed(1)} ms`,
+    );
+    infoRow(
+      '  the same, right after the full-speed run',
+      `${ingest.servicePacedAfterMax.achievedRps.toFixed(0)} req/s, ${ingest.servicePacedAfterMax.p50Ms.toFixed(1)} / ${ingest.servicePacedAfterMax.p99Ms.toFixed(1)} ms`,
     );
     infoRow(
       '  at 500 req/s, autocannon bursts: p50 / p99',
