@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 /**
  * The local classifier as the pipeline sees it: intent, calibrated confidence, out-of-scope, urgency,
  * language and sentiment in one call, in the shared Classification shape.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
