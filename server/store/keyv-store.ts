@@ -143,7 +143,9 @@ function keyvNamespace<T>(keyv: Keyv<T>, claim: (key: string, ttlMs: number) => 
       if (ok === false) throw new AppError('STORE_UNAVAILABLE', 'The store did not accept a write');
     },
     delete: (key) => keyv.delete(key),
-    has: (key) => keyv.has(key),
+    // Not keyv.has: with an adapter that has its own `has` (SQLite, PostgreSQL) keyv skips the expiry
+    // check, so an expired entry still counted. get() checks it (and removes the expired entry).
+    has: async (key) => (await keyv.get(key)) !== undefined,
     claim,
     async *entries() {
       if (keyv.iterator === undefined) throw new AppError('INTERNAL', 'This store cannot list entries');

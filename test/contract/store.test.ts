@@ -70,9 +70,14 @@ for (const backend of STORE_BACKENDS) {
     it('expires entries after their TTL', async () => {
       const idempotency = store.namespace<string>('idempotency');
       await idempotency.set('short', 'v', 150);
+      await idempotency.set('long', 'v', 60_000);
       expect(await idempotency.get('short')).toBe('v');
+      expect(await idempotency.has('short')).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 400));
+      // has() must agree with get(): the webhook's de-duplication asks has().
+      expect(await idempotency.has('short')).toBe(false);
       expect(await idempotency.get('short')).toBeUndefined();
+      expect(await idempotency.has('long')).toBe(true);
     });
 
     it('claims a key exactly once, even under concurrent claims, and again after it expires', async () => {
