@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import { deferredRouter, mountAll } from './http/deferred.ts';
 import { loadConfigOrExit, onShutdownSignal } from './lifecycle.ts';
 import { createRuntime, shutdownRuntime } from './runtime.ts';
+import { scheduleExpirySweep } from './store/sweep.ts';
 
 const config = loadConfigOrExit();
 const runtime = await createRuntime(config);
@@ -35,9 +36,12 @@ server.on('error', (error) => {
 });
 await new Promise<void>((resolve) => server.once('listening', () => resolve()));
 
+const sweep = scheduleExpirySweep(runtime.store, logger);
+
 let stopping = false;
 onShutdownSignal(logger, async () => {
   stopping = true;
+  sweep.stop();
   // Stop accepting requests first, then drain jobs, then close the store.
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await shutdownRuntime(runtime, config.SHUTDOWN_TIMEOUT_MS);

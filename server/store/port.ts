@@ -16,6 +16,9 @@ export const NAMESPACES = [
 ] as const;
 export type Namespace = (typeof NAMESPACES)[number];
 
+/** Namespaces whose entries carry TTLs (webhook invocation ids for a day, LLM classifications for a week). */
+export const EXPIRING_NAMESPACES: readonly Namespace[] = ['idempotency', 'cache'];
+
 export interface KeyValue<T = unknown> {
   get(key: string): Promise<T | undefined>;
   /** ttlMs: the entry disappears after this many milliseconds. */
@@ -37,6 +40,11 @@ export interface Store {
   namespace<T = unknown>(name: Namespace): KeyValue<T>;
   /** A view whose keys all belong to one tenant; one tenant's view never sees another's keys. */
   forTenant(tenantId: string): { namespace<T = unknown>(name: Namespace): KeyValue<T> };
+  /**
+   * Removes entries whose TTL has passed from the namespaces that use TTLs (the databases keep them
+   * until then: SQLite and PostgreSQL have no expiry of their own). Returns the live entries seen.
+   */
+  sweepExpired(): Promise<number>;
   /** Resolves when the backing database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;

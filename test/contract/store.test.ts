@@ -1,13 +1,17 @@
+import KeyvPostgres from '@keyv/postgres';
+import sqlite3 from 'sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openKeyvStore } from '../../server/store/keyv-store.ts';
+import { openKeyvStore, type StoreConfig } from '../../server/store/keyv-store.ts';
 import type { Store } from '../../server/store/port.ts';
 import { STORE_BACKENDS } from '../helpers/backends.ts';
 
 for (const backend of STORE_BACKENDS) {
   describe.skipIf(!backend.available)(`store contract on ${backend.name}`, () => {
     let store: Store;
+    let config: StoreConfig;
     beforeAll(async () => {
-      store = await openKeyvStore(backend.config());
+      config = backend.config();
+      store = await openKeyvStore(config);
     });
     afterAll(async () => {
       await store.close();
@@ -80,6 +84,24 @@ for (const backend of STORE_BACKENDS) {
       expect(await idempotency.has('long')).toBe(true);
     });
 
+    it('sweeps expired entries out of the database and keeps live ones', async () => {
+      const idempotency = store.namespace<boolean>('idempotency');
+      await idempotency.set('sweep-short', true, 100);
+      await idempotency.set('sweep-long', true, 60_000);
+      await store.namespace('tickets').set('sweep-no-ttl', true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const stored = (key: string) => rowsInDatabase(config, `${config.prefix ?? ''}idempotency:${key}`);
+      // Redis expires keys itself; the SQL databases keep them until swept.
+      if (config.kind !== 'redis') expect(await stored('sweep-short')).toBe(1);
+      expect(await store.sweepExpired()).toBeGreaterThanOrEqual(config.kind === 'redis' ? 0 : 1);
+      if (config.kind !== 'redis') {
+        expect(await stored('sweep-short')).toBe(0);
+        expect(await stored('sweep-long')).toBe(1);
+      }
+      expect(await idempotency.has('sweep-long')).toBe(true);
+      expect(await store.namespace('tickets').get('sweep-no-ttl')).toBe(true);
+    });
+
     it('claims a key exactly once, even under concurrent claims, and again after it expires', async () => {
       const idempotency = store.namespace('idempotency');
       const results = await Promise.all(Array.from({ length: 20 }, () => idempotency.claim('delivery-1', 300)));
@@ -103,3 +125,29 @@ describe('store errors', () => {
     await store.close().catch(() => undefined);
   });
 });
+
+/** Rows of the keyv table with this key, read straight from the database. */
+async function rowsInDatabase(config: StoreConfig, key: string): Promise<number> {
+  if (config.kind === 'sqlite') {
+    const database = await new Promise<sqlite3.Database>((resolve, reject) => {
+      const opened = new sqlite3.Database(config.file, (error) => (error ? reject(error) : resolve(opened)));
+    });
+    const rows = await new Promise<Array<{ n: number }>>((resolve, reject) => {
+      database.all(
+        'SELECT count(*) AS n FROM keyv WHERE key = ?',
+        [key],
+        (error: Error | null, found: Array<{ n: number }>) => (error ? reject(error) : resolve(found)),
+      );
+    });
+    await new Promise<void>((resolve) => database.close(() => resolve()));
+    return rows[0]?.n ?? 0;
+  }
+  if (config.kind === 'postgres') {
+    // @keyv/postgres shares one pool per URL with the store under test: the store's close ends it.
+    const postgres = new KeyvPostgres({ uri: config.url, table: 'keyv' });
+    const query = postgres.query as unknown as (sql: string, values: unknown[]) => Promise<Array<{ n: string }>>;
+    const rows = await query('SELECT count(*) AS n FROM keyv WHERE key = $1', [key]);
+    return Number(rows[0]?.n ?? 0);
+  }
+  throw new Error('Redis keeps no rows to count');
+}
