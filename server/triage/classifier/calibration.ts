@@ -132,28 +132,7 @@ export function oosOperatingPoint(
   threshold: number,
   oosLabel = 'oos',
 ): OosOperatingPoint {
-  let inScope = 0;
-  let inScopeCorrect = 0;
-  let oos = 0;
-  let oosCaught = 0;
-  let flagged = 0;
-  for (const prediction of predictions) {
-    const rejected = prediction.predicted === oosLabel || prediction.confidence < threshold;
-    if (rejected) flagged++;
-    if (prediction.label === oosLabel) {
-      oos++;
-      if (rejected) oosCaught++;
-    } else {
-      inScope++;
-      if (!rejected && prediction.predicted === prediction.label) inScopeCorrect++;
-    }
-  }
-  return {
-    threshold,
-    inScopeAccuracy: inScope === 0 ? 0 : inScopeCorrect / inScope,
-    oosRecall: oos === 0 ? 0 : oosCaught / oos,
-    oosPrecision: flagged === 0 ? 0 : oosCaught / flagged,
-  };
+  return sweepOperatingPoints(predictions, [threshold], oosLabel)[0]!;
 }
 
 /** Standard normal distribution function: 1/2 plus the density's integral from 0, by Simpson's rule. */
@@ -171,9 +150,22 @@ export function normalCdf(z: number): number {
   return z >= 0 ? 0.5 + half : 0.5 - half;
 }
 
-/** The z with normalCdf(z) = p, by bisection (0 < p < 1). */
+const quantiles = new Map<number, number>();
+
+/**
+ * The z with normalCdf(z) = p, by bisection (0 < p < 1). Remembered per p: a threshold sweep asks for
+ * the same one thousands of times, and each costs about 24,000 exp() calls.
+ */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) throw new RangeError(`normalQuantile needs 0 < p < 1 (got ${p})`);
+  const known = quantiles.get(p);
+  if (known !== undefined) return known;
+  const z = bisectQuantile(p);
+  if (quantiles.size < 64) quantiles.set(p, z);
+  return z;
+}
+
+function bisectQuantile(p: number): number {
   let low = -10;
   let high = 10;
   for (let iteration = 0; iteration < 60; iteration++) {
