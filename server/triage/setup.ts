@@ -65,8 +65,7 @@ export function createTriageServices(options: {
 }): TriageServices {
   const { config, logger } = options;
   const started = performance.now();
-  const model =
-    options.model ?? defaultModel(join(config.DATA_DIR, 'models', 'default-intent-model.json'));
+  const model = options.model ?? defaultModel(join(config.DATA_DIR, 'models', 'default-intent-model.json'));
   logger.debug({ ms: Math.round(performance.now() - started), labels: model.labels.length }, 'intent model ready');
   const classifier = adaptClassifier(model);
   const models = createModelRegistry({

@@ -68,6 +68,10 @@ export interface RetrievedPassage {
   passageId: string;
   articleId: string;
   title: string;
+  /** The section heading the passage came from (also the first line of `text`), when it had one. */
+  heading?: string;
+  /** Every section heading of the passage's article, in order (absent when it has fewer than two). */
+  sectionHeadings?: readonly string[];
   url?: string;
   text: string;
   score: number;

@@ -87,7 +87,8 @@ const CASES: Case[] = [
     name: 'invented price',
     reply: `${GREETING}The Team plan costs $9 per member per month billed yearly.${CLOSING}`,
     citations: ['plans-and-pricing'],
-    failing: ['facts_grounded'],
+    // Also inconsistent: no statement gives a yearly price as close to the claim as the monthly one does.
+    failing: ['facts_grounded', 'claims_consistent'],
   },
   {
     name: 'invented percentage',
@@ -227,6 +228,7 @@ describe('verifyDraft', () => {
       'sentences_supported',
       'no_unconfirmed_actions',
       'facts_grounded',
+      'claims_consistent',
       'injection_ignored',
     ]);
   });

@@ -6,6 +6,7 @@
  * Pure: same input, same verdict.
  */
 import type { RetrievedPassage } from '../types.ts';
+import { findInconsistencies } from './consistency.ts';
 import { isCourtesySentence } from './courtesy.ts';
 import {
   cachedNumberSet,
@@ -45,6 +46,7 @@ export type GroundingCheckName =
   | 'sentences_supported'
   | 'no_unconfirmed_actions'
   | 'facts_grounded'
+  | 'claims_consistent'
   | 'injection_ignored';
 
 export interface GroundingCheck {
@@ -260,6 +262,31 @@ function checkFacts(
     : { name: 'facts_grounded', passed: false, detail: problems.join('; ') };
 }
 
+function checkConsistency(
+  substantive: readonly string[],
+  sources: readonly GroundingSource[],
+  passages: readonly RetrievedPassage[],
+  citations: readonly string[],
+): GroundingCheck {
+  // A sentence quoted word for word from a cited passage cannot contradict it.
+  const claims = substantive.filter((sentence) => !isVerbatimQuote(sentence, sources));
+  const problems = findInconsistencies(claims, passages, citations);
+  return problems.length === 0
+    ? {
+        name: 'claims_consistent',
+        passed: true,
+        detail: 'no claim contradicts the cited passage that supports it (negation, exclusive terms, numbers)',
+      }
+    : {
+        name: 'claims_consistent',
+        passed: false,
+        detail: `claims that contradict a cited passage: ${problems
+          .slice(0, MAX_DETAIL_ITEMS)
+          .map((problem) => `${listForDetail([problem.sentence])} ${problem.detail}`)
+          .join('; ')}${problems.length > MAX_DETAIL_ITEMS ? ` and ${problems.length - MAX_DETAIL_ITEMS} more` : ''}`,
+      };
+}
+
 const PROMPT_LEAK =
   /<\/?\s*(customer_message|customer_context|kb_article|system)\b|\buntrusted customer data\b|\bsystem prompt\b/i;
 
@@ -330,6 +357,7 @@ export function verifyDraft(input: VerifyDraftInput): GroundingVerdict {
         },
     checkActions(sentences, sources, input.toolConfirmations ?? []),
     checkFacts(sentences, courtesy, groundingParts, contextText, input.knownNames ?? []),
+    checkConsistency(substantive, sources, input.passages, input.citations),
     checkInjection(input.reply),
   ];
   return { passed: checks.every((check) => check.passed), checks, unsupportedSentences, support };

@@ -91,6 +91,8 @@ interface IndexedPassage extends Passage {
   /** Distinct index terms of title and text: the gate's coverage and document frequencies. */
   terms: Set<string>;
   slot: number;
+  /** The article's distinct section headings, shared by its passages (absent below two). */
+  sectionHeadings?: readonly string[];
 }
 
 /** Analyzed queries kept: the engine analyzes the last turn twice (search, then the gate). */
@@ -183,6 +185,8 @@ export function createKnowledgeIndex(
   function addArticle(article: Article): void {
     const passages = chunkArticle(article, options.chunk);
     const ids: string[] = [];
+    const headings = [...new Set(passages.flatMap((passage) => (passage.heading ? [passage.heading] : [])))];
+    const sectionHeadings = headings.length >= 2 ? headings : undefined;
     // Every passage carries the article title.
     const title = fieldTerms(article.title);
     for (const passage of passages) {
@@ -196,7 +200,7 @@ export function createKnowledgeIndex(
       const terms = new Set<string>(titleTerms.frequencies.keys());
       for (const term of text.frequencies.keys()) terms.add(term);
       const slot = bm25.add(passage.passageId, [titleTerms, text]);
-      const indexed: IndexedPassage = { ...passage, terms, slot };
+      const indexed: IndexedPassage = { ...passage, terms, slot, ...(sectionHeadings ? { sectionHeadings } : {}) };
       passageById.set(passage.passageId, indexed);
       passageBySlot[slot] = indexed;
       for (const term of terms) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
@@ -246,6 +250,8 @@ export function createKnowledgeIndex(
       passageId: passage.passageId,
       articleId: passage.articleId,
       title: passage.title,
+      ...(passage.heading !== undefined ? { heading: passage.heading } : {}),
+      ...(passage.sectionHeadings !== undefined ? { sectionHeadings: passage.sectionHeadings } : {}),
       ...(article.url !== undefined ? { url: article.url } : {}),
       text: passage.text,
       score,

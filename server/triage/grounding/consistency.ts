@@ -1,0 +1,416 @@
+/**
+ * Claims that use the article's words against it. A reply sentence can be made only of words
+ * that a cited article contains and still contradict it: "monthly charges can be refunded within
+ * 14 days" against "Yearly subscriptions can be refunded within 14 days ... Monthly charges are not
+ * refunded", or "Team is $10 billed monthly" against "$12 billed monthly, or $10 billed yearly".
+ * Word overlap cannot see that, so each claim is compared with the passage statements (sentences,
+ * and for numbers the clauses) that support it best:
+ * - polarity: the claim is negated and every best statement is not, or the other way round;
+ * - contrast: the claim names one member of a set of mutually exclusive terms (billing periods,
+ *   platforms, view or edit, before or after, or the sibling section headings of one article such as
+ *   plan names) where every best statement names another and not the claim's;
+ * - binding: a number in a claim's clause is stated in the cited passages only in clauses that name
+ *   another member of such a set ("$10" only next to "yearly" when the claim says "monthly").
+ * Deliberately conservative: a statement that mentions the claim's term too never conflicts, and a
+ * claim with no close statement is left to the overlap check.
+ */
+import type { RetrievedPassage } from '../types.ts';
+import { extractNumbers, extractQuantities } from './facts.ts';
+import { containment, contentStemSet, memoizeByText, splitSentences, words } from './text.ts';
+
+/** A statement counts among a claim's best when it covers at least this share of the claim's content stems... */
+const MIN_COVERAGE = 0.5;
+/** ...and is within this much of the best statement's coverage. */
+const NEAR_BEST = 0.1;
+
+/** Words that negate a statement, in the languages the product detects. */
+const NEGATIONS = new Set(
+  [
+    'not no never cannot cant can’t don’t doesn’t didn’t isn’t aren’t wasn’t weren’t won’t wouldn’t shouldn’t couldn’t',
+    'haven’t hasn’t hadn’t dont doesnt didnt isnt arent wasnt werent wont without none neither nor non nothing',
+    'nicht kein keine keinen keinem keiner keines nie niemals ohne',
+    'ne pas jamais sans aucun aucune',
+    'nunca sin ningún ninguna ninguno',
+    'não sem nenhum nenhuma',
+    'non mai senza nessun nessuno nessuna',
+    'niet geen nooit zonder',
+  ]
+    .join(' ')
+    .split(/\s+/),
+);
+
+/**
+ * Sets of terms that exclude each other in support answers; each inner list holds one member's
+ * spellings (lower case, whole words).
+ */
+const CONTRAST_GROUPS: ReadonlyArray<ReadonlyArray<readonly string[]>> = [
+  [['monthly', 'month-to-month'], ['yearly', 'annual', 'annually'], ['weekly'], ['daily'], ['quarterly']],
+  [['ios', 'iphone', 'ipad'], ['android'], ['windows'], ['mac', 'macos'], ['linux']],
+  [
+    ['view', 'viewer', 'viewers', 'read-only'],
+    ['edit', 'editor', 'editors'],
+  ],
+  [['before'], ['after']],
+  [
+    ['enable', 'enabled', 'enables'],
+    ['disable', 'disabled', 'disables'],
+  ],
+  [['public'], ['private']],
+  [
+    ['upgrade', 'upgraded', 'upgrades'],
+    ['downgrade', 'downgraded', 'downgrades'],
+  ],
+  [
+    ['minimum', 'min'],
+    ['maximum', 'max'],
+  ],
+  [
+    ['increase', 'increased', 'increases'],
+    ['decrease', 'decreased', 'decreases', 'reduce', 'reduced'],
+  ],
+];
+
+interface Group {
+  /** Spellings of each member, lower case; multi-word spellings allowed (section headings). */
+  members: ReadonlyArray<readonly string[]>;
+}
+
+const FIXED_GROUPS: Group[] = CONTRAST_GROUPS.map((members) => ({ members }));
+
+export interface Statement {
+  articleId: string;
+  text: string;
+  /** Content stems of the text, its section heading and its article title. */
+  stems: ReadonlySet<string>;
+  /** Lower-cased words of the text (for contrast terms). */
+  terms: ReadonlySet<string>;
+  /** The text's words joined by single spaces and padded, for multi-word terms. */
+  lowered: string;
+  /** The section heading's words joined by spaces: it names a member only when it is that member ("Free"). */
+  headingKey: string;
+  negated: boolean;
+  /** Quantities with their unit ("price:10", "100 mb") and bare numbers, as facts.ts writes them. */
+  quantities: ReadonlySet<string>;
+  numbers: ReadonlySet<string>;
+}
+
+export interface ConsistencyProblem {
+  sentence: string;
+  kind: 'polarity' | 'contrast' | 'binding';
+  detail: string;
+}
+
+function isNegated(text: string): boolean {
+  return words(text).some((word) => NEGATIONS.has(word) || word.endsWith('n’t'));
+}
+
+const CLAUSE_BREAK = /;\s*|,\s*(?=(?:or|but|while|whereas|and|not|never|nor)\s)|\s+(?=(?:but|whereas|while)\s)/giu;
+
+/**
+ * Clauses of a sentence: split where English joins contrasting or alternative statements, but not
+ * inside parentheses ("A downgrade (for example from Business to Team, or from Team to Free) takes
+ * effect ..." is one clause).
+ */
+export function splitClauses(sentence: string): string[] {
+  // Break positions outside parentheses only.
+  const inside: boolean[] = [];
+  let depth = 0;
+  for (const character of sentence) {
+    if (character === '(') depth += 1;
+    inside.push(depth > 0);
+    if (character === ')') depth = Math.max(0, depth - 1);
+  }
+  const clauses: string[] = [];
+  let start = 0;
+  for (const match of sentence.matchAll(CLAUSE_BREAK)) {
+    const at = match.index ?? 0;
+    if (inside[at]) continue;
+    clauses.push(sentence.slice(start, at));
+    start = at + match[0].length;
+  }
+  clauses.push(sentence.slice(start));
+  return clauses.map((clause) => clause.trim()).filter((clause) => clause !== '');
+}
+
+const analyseTerms = memoizeByText((text: string) => ({
+  words: new Set(words(text)),
+  lowered: ` ${words(text).join(' ')} `,
+}));
+
+function hasTerm(spelling: string, termWords: ReadonlySet<string>, lowered: string): boolean {
+  return spelling.includes(' ') ? lowered.includes(` ${spelling} `) : termWords.has(spelling);
+}
+
+/** Indices of the group members a text names. */
+function membersNamed(group: Group, termWords: ReadonlySet<string>, lowered: string): Set<number> {
+  const named = new Set<number>();
+  group.members.forEach((spellings, index) => {
+    if (spellings.some((spelling) => hasTerm(spelling, termWords, lowered))) named.add(index);
+  });
+  return named;
+}
+
+/** Members a statement names: in its text, or as its whole section heading. */
+function statementMembers(group: Group, target: Statement): Set<number> {
+  const named = membersNamed(group, target.terms, target.lowered);
+  group.members.forEach((spellings, index) => {
+    if (target.headingKey !== '' && spellings.includes(target.headingKey)) named.add(index);
+  });
+  return named;
+}
+
+/** The heading of a passage: its `heading` field, which the chunker also put on the text's first line. */
+function splitHeading(passage: RetrievedPassage): { heading: string; body: string } {
+  const heading = passage.heading ?? '';
+  if (heading !== '' && passage.text.startsWith(`${heading}\n`)) {
+    return { heading, body: passage.text.slice(heading.length + 1) };
+  }
+  return { heading, body: passage.text };
+}
+
+function statement(articleId: string, text: string, heading: string, title: string): Statement {
+  const analysed = analyseTerms(text);
+  return {
+    articleId,
+    text,
+    stems: contentStemSet(`${title}\n${heading}\n${text}`),
+    terms: analysed.words,
+    lowered: analysed.lowered,
+    headingKey: words(heading).join(' '),
+    negated: isNegated(text),
+    quantities: new Set(extractQuantities(text)),
+    numbers: new Set(extractNumbers(text)),
+  };
+}
+
+/**
+ * Section headings of one article that look like names of alternatives (one or two words, at least
+ * two of them in the article): "Free", "Team", "Business"; "iOS", "Android". Taken from the article's
+ * heading list when the index supplied it, else from the headings of its passages at hand.
+ */
+function headingGroups(passages: readonly RetrievedPassage[]): Group[] {
+  const byArticle = new Map<string, Set<string>>();
+  for (const passage of passages) {
+    const set = byArticle.get(passage.articleId) ?? new Set<string>();
+    for (const heading of [...(passage.sectionHeadings ?? []), passage.heading ?? '']) {
+      const key = words(heading).join(' ');
+      if (key !== '' && key.split(' ').length <= 2) set.add(key);
+    }
+    byArticle.set(passage.articleId, set);
+  }
+  return [...byArticle.values()]
+    .filter((headings) => headings.size >= 2)
+    .map((headings) => ({ members: [...headings].map((heading) => [heading]) }));
+}
+
+function quoted(text: string | undefined): string {
+  const value = text ?? '';
+  return `"${value.length > 100 ? `${value.slice(0, 97)}...` : value}"`;
+}
+
+function describeMembers(group: Group, indices: Iterable<number>): string {
+  return [...indices].map((index) => `"${group.members[index]?.[0]}"`).join(', ');
+}
+
+/**
+ * The claim's conflict with a statement in one group: the claim names members the statement does not,
+ * and the statement names others. Null when they agree or either says nothing from the group.
+ */
+function conflict(group: Group, claimMembers: ReadonlySet<number>, target: Statement): Set<number> | null {
+  if (claimMembers.size === 0) return null;
+  const named = statementMembers(group, target);
+  if (named.size === 0) return null;
+  for (const member of claimMembers) if (named.has(member)) return null;
+  return named;
+}
+
+function bestStatements(claimStems: ReadonlySet<string>, statements: readonly Statement[]): Statement[] {
+  const scored = statements.map((item) => ({ item, coverage: containment(claimStems, item.stems) }));
+  const best = Math.max(0, ...scored.map((entry) => entry.coverage));
+  if (best < MIN_COVERAGE) return [];
+  return scored.filter((entry) => entry.coverage >= best - NEAR_BEST).map((entry) => entry.item);
+}
+
+/**
+ * The statements of the cited passages: clauses of their sentences, since one sentence often joins a
+ * rule and its exception ("Cancel any paid subscription; deletion stops future charges, but it does
+ * not refund past ones").
+ */
+export function citedStatements(passages: readonly RetrievedPassage[], citations: readonly string[]): Statement[] {
+  const cited = new Set(citations);
+  const statements: Statement[] = [];
+  for (const passage of passages) {
+    if (!cited.has(passage.articleId)) continue;
+    const { heading, body } = splitHeading(passage);
+    for (const sentence of splitSentences(body)) {
+      for (const clause of splitClauses(sentence)) {
+        statements.push(statement(passage.articleId, clause, heading, passage.title));
+      }
+    }
+  }
+  return statements;
+}
+
+/**
+ * The statement that supplies what the best one leaves out of a claim ("...free for 14 days" from one
+ * sentence, "no credit card is needed" from another): it must cover most of the remaining stems.
+ */
+const MIN_RESIDUAL_STEMS = 2;
+const MIN_RESIDUAL_COVERAGE = 0.6;
+
+function residualStatement(
+  claimStems: ReadonlySet<string>,
+  best: Statement,
+  statements: readonly Statement[],
+): Statement | undefined {
+  const residual = new Set([...claimStems].filter((item) => !best.stems.has(item)));
+  if (residual.size < MIN_RESIDUAL_STEMS) return undefined;
+  let chosen: Statement | undefined;
+  let chosenCoverage = 0;
+  for (const item of statements) {
+    if (item === best) continue;
+    let found = 0;
+    for (const stemmed of residual) if (item.stems.has(stemmed)) found += 1;
+    const coverage = found / residual.size;
+    if (found >= MIN_RESIDUAL_STEMS && coverage >= MIN_RESIDUAL_COVERAGE && coverage > chosenCoverage) {
+      chosen = item;
+      chosenCoverage = coverage;
+    }
+  }
+  return chosen;
+}
+
+/**
+ * A positive claim must not take any of its content from a negated statement: it is flagged when
+ * every statement that covers it is negated, or when a negated one (covering it at MIN_COVERAGE, or
+ * supplying what the best leaves out) covers a stem that no positive one covers ("credits are not paid
+ * out" is where "Credits ... are paid out to your card" gets "paid"). A negated claim needs one negated
+ * source: a correct "no card is needed to try Team for 14 days" joins a positive and a negative sentence.
+ */
+function polarityProblem(
+  negated: boolean,
+  claimStems: ReadonlySet<string>,
+  covering: readonly Statement[],
+  residual: Statement | undefined,
+): string | null {
+  const sources = residual && !covering.includes(residual) ? [...covering, residual] : covering;
+  const negative = sources.filter((item) => item.negated);
+  const positive = sources.filter((item) => !item.negated);
+  if (negated) {
+    if (negative.length > 0 || positive.length === 0) return null;
+    return `negates what the article affirms: ${quoted(positive[0]?.text)}`;
+  }
+  const against = negative.find(
+    (item) =>
+      positive.length === 0 ||
+      [...claimStems].some((stemmed) => item.stems.has(stemmed) && !positive.some((other) => other.stems.has(stemmed))),
+  );
+  return against ? `affirms what the article negates: ${quoted(against.text)}` : null;
+}
+
+/** Problems with the given substantive reply sentences against the cited passages (empty: consistent). */
+export function findInconsistencies(
+  sentences: readonly string[],
+  passages: readonly RetrievedPassage[],
+  citations: readonly string[],
+): ConsistencyProblem[] {
+  const statements = citedStatements(passages, citations);
+  if (statements.length === 0) return [];
+  // Which terms exclude each other is vocabulary: any retrieved article's headings may teach it.
+  const groups = [...FIXED_GROUPS, ...headingGroups(passages)];
+  const problems: ConsistencyProblem[] = [];
+  for (const sentence of sentences) {
+    const claimStems = contentStemSet(sentence);
+    const best = bestStatements(claimStems, statements);
+    const claimTerms = analyseTerms(sentence);
+    if (best.length > 0) {
+      const residual = residualStatement(claimStems, best[0] as Statement, statements);
+      const negated = isNegated(sentence);
+      const covering = statements.filter((item) => containment(claimStems, item.stems) >= MIN_COVERAGE);
+      const polarity = polarityProblem(negated, claimStems, covering, residual);
+      if (polarity) {
+        problems.push({ sentence, kind: 'polarity', detail: polarity });
+        continue;
+      }
+      // "Billed yearly, Team is $10" is best covered by "$12 ... billed monthly" but stated by the next
+      // clause: a statement that names the claim's term, agrees on negation, and covers the claim nearly
+      // as well as the best or states the same number.
+      const claimFacts = new Set([...extractQuantities(sentence), ...extractNumbers(sentence)]);
+      const bestCoverage = containment(claimStems, (best[0] as Statement).stems);
+      const attests = (group: Group, members: ReadonlySet<number>): boolean =>
+        statements.some(
+          (item) =>
+            item.negated === negated &&
+            (containment(claimStems, item.stems) >= bestCoverage - NEAR_BEST ||
+              [...claimFacts].some((fact) => item.quantities.has(fact))) &&
+            [...statementMembers(group, item)].some((member) => members.has(member)),
+        );
+      const contrast =
+        contrastProblem(groups, claimTerms, best, attests) ??
+        (residual ? contrastProblem(groups, claimTerms, [residual], attests) : null);
+      if (contrast) {
+        problems.push({ sentence, kind: 'contrast', detail: contrast });
+        continue;
+      }
+    }
+    const binding = bindingProblem(sentence, groups, statements);
+    if (binding) problems.push({ sentence, kind: 'binding', detail: binding });
+  }
+  return problems;
+}
+
+/**
+ * The claim names members of a group that every target names none of, naming others instead. `attests`
+ * may excuse it: a statement elsewhere that names the claim's member in the same sense.
+ */
+function contrastProblem(
+  groups: readonly Group[],
+  claimTerms: { words: ReadonlySet<string>; lowered: string },
+  targets: readonly Statement[],
+  attests: (group: Group, members: ReadonlySet<number>) => boolean = () => false,
+): string | null {
+  for (const group of groups) {
+    const claimMembers = membersNamed(group, claimTerms.words, claimTerms.lowered);
+    const conflicts = targets.map((target) => conflict(group, claimMembers, target));
+    const first = conflicts[0];
+    if (first && conflicts.every((item) => item !== null) && !attests(group, claimMembers)) {
+      return `says ${describeMembers(group, claimMembers)} where the article says ${describeMembers(group, first)}: ${quoted(targets[0]?.text)}`;
+    }
+  }
+  return null;
+}
+
+/**
+ * A number in a clause of the claim that the passages state only next to another member of a group.
+ * A number with a unit ("$10", "100 MB") is looked up with its unit, so "10 GB" does not anchor "$10".
+ * Clauses that state the number but name nothing from the group ("files over 100 MB") say nothing
+ * about which member it belongs to and are left out.
+ */
+function bindingProblem(sentence: string, groups: readonly Group[], clauses: readonly Statement[]): string | null {
+  for (const clause of splitClauses(sentence)) {
+    const quantities = extractQuantities(clause);
+    const withUnit = new Set(quantities.map((quantity) => quantity.replace(/^price:/, '').split(' ')[0]));
+    const facts = [
+      ...quantities.map((quantity) => ({ fact: quantity, shown: quantity.replace(/^price:/, '$') })),
+      ...extractNumbers(clause)
+        .filter((number) => !withUnit.has(number))
+        .map((number) => ({ fact: number, shown: number })),
+    ];
+    if (facts.length === 0) continue;
+    const clauseTerms = analyseTerms(clause);
+    for (const { fact, shown } of facts) {
+      const anchors = clauses.filter((item) => item.quantities.has(fact) || item.numbers.has(fact));
+      for (const group of groups) {
+        const claimMembers = membersNamed(group, clauseTerms.words, clauseTerms.lowered);
+        if (claimMembers.size === 0) continue;
+        const binding = anchors.filter((item) => statementMembers(group, item).size > 0);
+        const conflicts = binding.map((item) => conflict(group, claimMembers, item));
+        const first = conflicts[0];
+        if (first && conflicts.every((item) => item !== null)) {
+          return `"${shown}" goes with ${describeMembers(group, first)} in the article, not ${describeMembers(group, claimMembers)}: ${quoted(binding[0]?.text)}`;
+        }
+      }
+    }
+  }
+  return null;
+}

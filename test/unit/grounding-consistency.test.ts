@@ -1,0 +1,123 @@
+/**
+ * The guard's consistency check on claims written for this test against the Tandem sample KB:
+ * faithful paraphrases that join, negate or contrast facts the way a good reply does (must pass), and
+ * contradictions made of the article's own words (must fail): a dropped or added negation, one member
+ * of an exclusive pair swapped for another (monthly/yearly, view/edit, before/after, upgrade/downgrade,
+ * plan names taken from section headings), a number moved next to the wrong term. Each claim is
+ * checked alone, citing its article, with the passages retrieval returns for it.
+ */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { findInconsistencies } from '../../server/triage/grounding/consistency.ts';
+import { verifyDraft } from '../../server/triage/grounding/guard.ts';
+import { createKnowledgeIndex } from '../../server/triage/knowledge/index.ts';
+import { loadArticles } from '../../server/triage/knowledge/sources.ts';
+import type { RetrievedPassage } from '../../server/triage/types.ts';
+
+const SAMPLE_KB = fileURLToPath(new URL('../../samples/kb', import.meta.url));
+const index = createKnowledgeIndex(loadArticles(SAMPLE_KB), { now: () => new Date('2026-11-24T12:00:00Z') });
+
+/** What retrieval returns for the claim, with the cited article's passages first. */
+function passagesFor(articleId: string, claim: string): RetrievedPassage[] {
+  const found = index.search(claim, 40);
+  const cited = found.filter((passage) => passage.articleId === articleId);
+  return [...cited, ...found.slice(0, 5).filter((passage) => !cited.includes(passage))];
+}
+
+const FAITHFUL: Array<[string, string]> = [
+  ['invoices-and-billing-cycle', 'On monthly billing, the invoice is created and emailed on the 1st of each month.'],
+  ['invoices-and-billing-cycle', 'With yearly billing you are charged once a year on the date you subscribed.'],
+  ['invoices-and-billing-cycle', 'Credits from removed members are applied to future invoices and are not paid out.'],
+  [
+    'invoices-and-billing-cycle',
+    'When you add a member, a prorated amount for the rest of the period is charged on the next invoice.',
+  ],
+  ['downgrade-your-plan', 'An upgrade from Team to Business takes effect immediately.'],
+  ['downgrade-your-plan', 'A downgrade takes effect at the end of the current billing period.'],
+  ['downgrade-your-plan', 'Switching from monthly to yearly takes effect immediately with a prorated credit.'],
+  ['downgrade-your-plan', 'Switching from yearly to monthly takes effect at the end of the yearly period.'],
+  ['downgrade-your-plan', 'Downgrades do not create a refund or credit for the current period.'],
+  ['two-factor-authentication', 'Tandem supports authenticator apps, not codes by SMS or email.'],
+  ['two-factor-authentication', 'Owners and admins on the Team and Business plans can require 2FA for every member.'],
+  ['rest-api-and-rate-limits', 'Each token can make 60 requests per minute.'],
+  ['rest-api-and-rate-limits', 'When you exceed the limit, the API answers with status 429 and a Retry-After header.'],
+  ['rest-api-and-rate-limits', 'List endpoints return up to 100 items per page.'],
+  ['mobile-apps', 'The mobile apps need an internet connection to load and save your work.'],
+  ['mobile-apps', 'The apps need iOS 16 or later and Android 10 or later.'],
+  ['time-tracker-desktop-app', 'The desktop app runs on macOS 12 or later and Windows 10 or later.'],
+  ['time-tracker-desktop-app', 'Only one timer runs at a time, so starting a new one stops the previous one.'],
+  ['timesheets-export', 'Timesheet export is available on the Team and Business plans.'],
+  ['timesheets-export', 'On the Business plan, admins can lock a week after approving it.'],
+  ['timesheets-export', 'Locked entries can no longer be edited by members.'],
+  ['export-your-data', 'The download link is valid for 7 days.'],
+  ['export-your-data', 'Owners and admins can export the whole workspace at any time, on every plan.'],
+  [
+    'plans-and-pricing',
+    'Team costs $12 per member per month billed monthly, or $10 per member per month billed yearly.',
+  ],
+  ['plans-and-pricing', 'Billed yearly, Team is $10 per member per month.'],
+  ['plans-and-pricing', 'Guests who can only view a shared board are free.'],
+  ['plans-and-pricing', 'Business is $24 per member per month.'],
+  ['plans-and-pricing', 'The Free plan is for up to 3 members and 2 boards.'],
+  ['refund-policy', 'Yearly subscriptions can be refunded if you ask within 14 days of the yearly charge.'],
+  ['refund-policy', 'Monthly charges are not refunded.'],
+  ['refund-policy', 'Card refunds usually appear within 5 to 10 business days.'],
+  ['free-trial', 'You do not need a credit card to start a trial of the Team plan.'],
+  ['attachments-and-storage', 'On the Team and Business plans, each attachment can be up to 100 MB.'],
+];
+
+const CONTRADICTIONS: Array<[string, string, 'polarity' | 'contrast' | 'binding']> = [
+  ['invoices-and-billing-cycle', 'On yearly billing, the invoice is emailed on the 1st of each month.', 'contrast'],
+  ['invoices-and-billing-cycle', 'Credits from removed members are paid out to your card.', 'polarity'],
+  ['downgrade-your-plan', 'An upgrade takes effect at the end of the current billing period.', 'contrast'],
+  ['downgrade-your-plan', 'Downgrades create a credit for the rest of the current period.', 'polarity'],
+  ['two-factor-authentication', 'You can receive your two-factor codes by SMS.', 'polarity'],
+  ['mobile-apps', 'The mobile apps work without an internet connection.', 'polarity'],
+  ['timesheets-export', 'Locked entries can still be edited by members.', 'polarity'],
+  ['timesheets-export', 'On the Business plan, admins can lock a week before approving it.', 'contrast'],
+  ['plans-and-pricing', 'Team is $10 per member per month when billed monthly.', 'contrast'],
+  ['plans-and-pricing', 'You pay $10 per member per month with monthly billing on Team.', 'contrast'],
+  ['plans-and-pricing', 'Guests who can edit a shared board are free.', 'contrast'],
+  ['refund-policy', 'Monthly subscriptions can be refunded if you ask within 14 days of the charge.', 'contrast'],
+  ['free-trial', 'You need a credit card to start the trial.', 'polarity'],
+  ['attachments-and-storage', 'On the Free plan, each attachment can be up to 100 MB.', 'binding'],
+];
+
+describe('claims that contradict the article they cite', () => {
+  it.each(FAITHFUL)('passes a faithful claim (%s): %s', (articleId, claim) => {
+    const passages = passagesFor(articleId, claim);
+    expect(passages.length).toBeGreaterThan(0);
+    expect(findInconsistencies([claim], passages, [articleId])).toEqual([]);
+  });
+
+  it.each(CONTRADICTIONS)('flags a contradiction (%s): %s', (articleId, claim, kind) => {
+    const problems = findInconsistencies([claim], passagesFor(articleId, claim), [articleId]);
+    expect(problems.map((problem) => problem.kind)).toEqual([kind]);
+  });
+
+  it('demotes a draft through the claims_consistent check and names the passage it contradicts', () => {
+    const claim = 'Monthly subscriptions can be refunded if you ask within 14 days of the charge.';
+    const verdict = verifyDraft({
+      reply: `Hello,\n\n${claim}\n\nBest regards,\nThe support team`,
+      citations: ['refund-policy'],
+      passages: passagesFor('refund-policy', claim),
+    });
+    expect(verdict.passed).toBe(false);
+    const check = verdict.checks.find((item) => item.name === 'claims_consistent');
+    expect(check?.passed).toBe(false);
+    expect(check?.detail).toContain('"monthly" where the article says "yearly"');
+    // Word overlap alone accepts the sentence: it is made of the article's words.
+    expect(verdict.checks.find((item) => item.name === 'sentences_supported')?.passed).toBe(true);
+  });
+
+  it('leaves a sentence quoted word for word alone', () => {
+    const quote =
+      'Monthly charges are not refunded, and neither are downgrades or removed members in the middle of a period.';
+    const verdict = verifyDraft({
+      reply: quote,
+      citations: ['refund-policy'],
+      passages: passagesFor('refund-policy', quote),
+    });
+    expect(verdict.checks.find((item) => item.name === 'claims_consistent')?.passed).toBe(true);
+  });
+});
