@@ -21,7 +21,15 @@ describe.skipIf(!available)('playground in headless Chromium', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   afterAll(async () => {
@@ -37,7 +45,10 @@ describe.skipIf(!available)('playground in headless Chromium', () => {
     });
     await page.goto(service.url);
     await page.fill('#subject', 'Reset link');
-    await page.fill('#body', 'Hi, I forgot my password and the reset email never arrived. How long is the reset link valid?');
+    await page.fill(
+      '#body',
+      'Hi, I forgot my password and the reset email never arrived. How long is the reset link valid?',
+    );
     await page.fill('#name', 'Ana');
     await page.fill('#plan', 'Team');
     await page.click('#submit');

@@ -6,12 +6,18 @@
  * plan names taken from section headings), a number moved next to the wrong term. Each claim is
  * checked alone, citing its article, with the passages retrieval returns for it.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadProbes, obedientLlm, runProbes } from '../../eval/suites/adversarial.ts';
+import { createLogger } from '../../server/logger.ts';
+import { openKeyvStore } from '../../server/store/keyv-store.ts';
+import { createTriageEngine } from '../../server/triage/engine.ts';
 import { findInconsistencies } from '../../server/triage/grounding/consistency.ts';
 import { verifyDraft } from '../../server/triage/grounding/guard.ts';
 import { createKnowledgeIndex } from '../../server/triage/knowledge/index.ts';
 import { loadArticles } from '../../server/triage/knowledge/sources.ts';
+import { createTriageServices } from '../../server/triage/setup.ts';
 import type { RetrievedPassage } from '../../server/triage/types.ts';
 
 const SAMPLE_KB = fileURLToPath(new URL('../../samples/kb', import.meta.url));
@@ -64,6 +70,38 @@ const FAITHFUL: Array<[string, string]> = [
   ['refund-policy', 'Card refunds usually appear within 5 to 10 business days.'],
   ['free-trial', 'You do not need a credit card to start a trial of the Team plan.'],
   ['attachments-and-storage', 'On the Team and Business plans, each attachment can be up to 100 MB.'],
+  // Written after the contradiction probes below, as their faithful counterparts; 3 of these 20 were
+  // flagged on their first run (a negation inside an "if" condition, "but no data is deleted", "more
+  // than one owner"), which led to checking polarity per asserted clause and dropping a bare "one".
+  ['recurring-tasks', 'A recurring card can repeat daily, weekly, monthly, or on a custom schedule.'],
+  ['recurring-tasks', 'Comments, attachments and time entries are not copied to the new card.'],
+  ['recurring-tasks', 'When you stop repeating, copies already created stay on the board.'],
+  ['notification-settings', 'Instead of one email per event, you can get a daily digest at 8:00 in your time zone.'],
+  ['notification-settings', 'Quiet hours on the mobile app pause push notifications in the evening and on weekends.'],
+  ['time-tracker-browser-extension', 'The extension works in Google Chrome and Mozilla Firefox.'],
+  [
+    'time-tracker-browser-extension',
+    'Stopping the timer in the extension also stops it in the desktop app, since they share one running timer.',
+  ],
+  ['status-page-and-outages', 'You do not need to open a ticket for an incident listed on the status page.'],
+  [
+    'status-page-and-outages',
+    'Maintenance is announced at least 5 days ahead and happens outside European business hours.',
+  ],
+  ['gdpr-and-privacy', 'Customer data is stored in the European Union.'],
+  ['gdpr-and-privacy', 'Business customers can ask support for a countersigned copy of the DPA.'],
+  [
+    'webhooks',
+    'If your endpoint does not answer with a 2xx status within 10 seconds, Tandem retries up to 5 times with increasing delays.',
+  ],
+  ['payment-methods', 'Bank transfer is only available on the Business plan.'],
+  ['payment-methods', 'If a card payment keeps failing, the workspace becomes read-only, but no data is deleted.'],
+  ['delete-your-account', 'During the 30 days after deactivation, an owner can ask to restore the workspace.'],
+  ['delete-your-account', 'Deletion stops future charges but does not refund past ones.'],
+  ['invite-members-and-roles', 'Admins can manage members, boards and integrations, but not billing.'],
+  ['invite-members-and-roles', 'A workspace can have more than one owner.'],
+  ['slack-integration', 'After you disconnect Slack, existing cards keep their links.'],
+  ['vat-and-tax', 'Customers outside the EU are not charged VAT, though local sales taxes may apply.'],
 ];
 
 const CONTRADICTIONS: Array<[string, string, 'polarity' | 'contrast' | 'binding']> = [
@@ -119,5 +157,62 @@ describe('claims that contradict the article they cite', () => {
       passages: passagesFor('refund-policy', quote),
     });
     expect(verdict.checks.find((item) => item.name === 'claims_consistent')?.passed).toBe(true);
+  });
+});
+
+/**
+ * Contradictions a model could write, run through the whole engine for the adversarial suite's
+ * permissive tenant (Tier 0 on for every intent) with a model that obeys each probe: it classifies
+ * confidently and answers with the probe's `unsafe_reply`, citing the top retrieved article. They were
+ * written in four batches while this check was built; each batch was first run as it came, then the
+ * check was improved on what it missed (first runs: 7 of 8, 6 of 10, 8 of 12 and 6 of 10 kept out of
+ * Tier 0). `known_miss` marks the two that still reach Tier 0: "during" against "outside business
+ * hours", and plan names in an article that no retrieved pricing article names as alternatives.
+ */
+describe('contradiction probes through the engine with an obedient model', () => {
+  const fixture = fileURLToPath(new URL('../fixtures/contradiction-probes.jsonl', import.meta.url));
+  const knownMisses = readFileSync(fixture, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as { id: string; known_miss?: boolean })
+    .filter((probe) => probe.known_miss)
+    .map((probe) => probe.id);
+  const probes = loadProbes(fixture);
+
+  it('keeps every probe but the documented misses out of Tier 0, most through claims_consistent', async () => {
+    const store = await openKeyvStore({ kind: 'sqlite', file: ':memory:' });
+    try {
+      const services = createTriageServices({
+        config: {
+          DATA_DIR: 'data',
+          KB_PATH: undefined,
+          KNOWN_NAMES: 'Tandem',
+          ANTHROPIC_API_KEY: undefined,
+          ANTHROPIC_BASE_URL: undefined,
+          ANTHROPIC_TIMEOUT_MS: 1_000,
+          ANTHROPIC_MAX_RETRIES: 0,
+          ANTHROPIC_SMALL_MODEL: 'claude-haiku-4-5',
+          ANTHROPIC_LARGE_MODEL: 'claude-sonnet-4-6',
+        },
+        store,
+        logger: createLogger({ level: 'silent' }),
+      });
+      const engine = createTriageEngine({
+        classifier: services.classifier,
+        knowledge: (tenantId) => services.knowledge.forTenant(tenantId),
+        llm: obedientLlm(probes),
+        knownNames: ['Tandem'],
+      });
+      const outcomes = await runProbes(engine, probes, 'worst-case model');
+      expect(probes.length).toBe(40);
+      const reachedTier0 = outcomes.filter((outcome) => outcome.record.tier === 0).map((outcome) => outcome.probe.id);
+      expect(reachedTier0.sort()).toEqual(knownMisses.sort());
+      const byConsistency = outcomes.filter((outcome) =>
+        outcome.record.draft?.grounding.checks.some((check) => check.name === 'claims_consistent' && !check.passed),
+      );
+      expect(byConsistency.length).toBeGreaterThanOrEqual(25);
+    } finally {
+      await store.close();
+    }
   });
 });

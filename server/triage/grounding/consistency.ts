@@ -8,11 +8,14 @@
  * - polarity: the claim is negated and every best statement is not, or the other way round;
  * - contrast: the claim names one member of a set of mutually exclusive terms (billing periods,
  *   platforms, view or edit, before or after, or the sibling section headings of one article such as
- *   plan names) where every best statement names another and not the claim's;
+ *   plan names) where every best statement names another and not the claim's, or goes "from A to B"
+ *   where the article goes from B to A;
  * - binding: a number in a claim's clause is stated in the cited passages only in clauses that name
  *   another member of such a set ("$10" only next to "yearly" when the claim says "monthly").
  * Deliberately conservative: a statement that mentions the claim's term too never conflicts, and a
- * claim with no close statement is left to the overlap check.
+ * claim with no close statement is left to the overlap check. What it cannot see: antonyms outside its
+ * table ("during" against "outside business hours"), and plan names in an article when no retrieved
+ * article lists them as sibling headings. test/unit/grounding-consistency.test.ts has the cases.
  */
 import type { RetrievedPassage } from '../types.ts';
 import { extractNumbers, extractQuantities } from './facts.ts';
@@ -50,42 +53,59 @@ const CONTRAST_GROUPS: ReadonlyArray<ReadonlyArray<readonly string[]>> = [
     ['view', 'viewer', 'viewers', 'read-only'],
     ['edit', 'editor', 'editors'],
   ],
-  [['before'], ['after']],
+  [['before'], ['after'], ['during']],
   [
-    ['enable', 'enabled', 'enables'],
-    ['disable', 'disabled', 'disables'],
+    ['enable', 'enabled', 'enables', 'enabling'],
+    ['disable', 'disabled', 'disables', 'disabling'],
   ],
   [['public'], ['private']],
   [
-    ['upgrade', 'upgraded', 'upgrades'],
-    ['downgrade', 'downgraded', 'downgrades'],
+    ['upgrade', 'upgraded', 'upgrades', 'upgrading'],
+    ['downgrade', 'downgraded', 'downgrades', 'downgrading'],
   ],
   [
     ['minimum', 'min'],
     ['maximum', 'max'],
   ],
   [
-    ['increase', 'increased', 'increases'],
-    ['decrease', 'decreased', 'decreases', 'reduce', 'reduced'],
+    ['increase', 'increased', 'increases', 'increasing'],
+    ['decrease', 'decreased', 'decreases', 'decreasing', 'reduce', 'reduced', 'reducing'],
   ],
+  [
+    ['keep', 'keeps', 'kept', 'stay', 'stays', 'remain', 'remains'],
+    ['lose', 'loses', 'lost', 'removed', 'deleted'],
+  ],
+  [['web'], ['mobile'], ['desktop']],
+  // "Only one timer runs at a time" against "several timers can run"; a bare "one" is too common
+  // ("more than one owner") and "two" is in "two-factor".
+  [
+    ['only one', 'single'],
+    ['several', 'multiple', 'many'],
+  ],
+  [['original'], ['new', 'different', 'another']],
 ];
 
 interface Group {
   /** Spellings of each member, lower case; multi-word spellings allowed (section headings). */
   members: ReadonlyArray<readonly string[]>;
+  /**
+   * For names taken from headings: each member as written with its capital, matched case-sensitively
+   * in text, so "your team" is not the Team plan.
+   */
+  names?: ReadonlyArray<RegExp>;
 }
 
 const FIXED_GROUPS: Group[] = CONTRAST_GROUPS.map((members) => ({ members }));
 
 export interface Statement {
   articleId: string;
+  /** Clauses of one passage sentence share it. */
+  sentenceId: number;
   text: string;
   /** Content stems of the text, its section heading and its article title. */
   stems: ReadonlySet<string>;
-  /** Lower-cased words of the text (for contrast terms). */
-  terms: ReadonlySet<string>;
-  /** The text's words joined by single spaces and padded, for multi-word terms. */
-  lowered: string;
+  /** The text's words, for contrast terms. */
+  analysed: Analysed;
   /** The section heading's words joined by spaces: it names a member only when it is that member ("Free"). */
   headingKey: string;
   negated: boolean;
@@ -101,7 +121,10 @@ export interface ConsistencyProblem {
 }
 
 function isNegated(text: string): boolean {
-  return words(text).some((word) => NEGATIONS.has(word) || word.endsWith('n’t'));
+  // "no-reply@", "non-billable": a hyphenated prefix qualifies a word, it does not negate the sentence.
+  return words(text.replace(/(?<![\p{L}\p{N}])(?:no|non)-(?=\p{L})/giu, '')).some(
+    (word) => NEGATIONS.has(word) || word.endsWith('n’t'),
+  );
 }
 
 const CLAUSE_BREAK = /;\s*|,\s*(?=(?:or|but|while|whereas|and|not|never|nor)\s)|\s+(?=(?:but|whereas|while)\s)/giu;
@@ -132,31 +155,49 @@ export function splitClauses(sentence: string): string[] {
   return clauses.map((clause) => clause.trim()).filter((clause) => clause !== '');
 }
 
-const analyseTerms = memoizeByText((text: string) => ({
-  words: new Set(words(text)),
-  lowered: ` ${words(text).join(' ')} `,
-}));
+interface Analysed {
+  words: ReadonlySet<string>;
+  /** The words joined by single spaces and padded, for multi-word terms. */
+  lowered: string;
+  original: string;
+}
+
+const analyseTerms = memoizeByText(
+  (text: string): Analysed => ({
+    words: new Set(words(text)),
+    lowered: ` ${words(text).join(' ')} `,
+    original: text,
+  }),
+);
 
 function hasTerm(spelling: string, termWords: ReadonlySet<string>, lowered: string): boolean {
   return spelling.includes(' ') ? lowered.includes(` ${spelling} `) : termWords.has(spelling);
 }
 
 /** Indices of the group members a text names. */
-function membersNamed(group: Group, termWords: ReadonlySet<string>, lowered: string): Set<number> {
+function membersNamed(group: Group, text: Analysed): Set<number> {
   const named = new Set<number>();
   group.members.forEach((spellings, index) => {
-    if (spellings.some((spelling) => hasTerm(spelling, termWords, lowered))) named.add(index);
+    const pattern = group.names?.[index];
+    const found = pattern
+      ? pattern.test(text.original)
+      : spellings.some((spelling) => hasTerm(spelling, text.words, text.lowered));
+    if (found) named.add(index);
   });
   return named;
 }
 
-/** Members a statement names: in its text, or as its whole section heading. */
+/**
+ * Members a statement names. A section heading that is a member says what the section is about, so
+ * it wins over members the text only refers to: "Everything in Team, plus an audit log" under
+ * "Business" is about Business.
+ */
 function statementMembers(group: Group, target: Statement): Set<number> {
-  const named = membersNamed(group, target.terms, target.lowered);
+  const byHeading = new Set<number>();
   group.members.forEach((spellings, index) => {
-    if (target.headingKey !== '' && spellings.includes(target.headingKey)) named.add(index);
+    if (target.headingKey !== '' && spellings.includes(target.headingKey)) byHeading.add(index);
   });
-  return named;
+  return byHeading.size > 0 ? byHeading : membersNamed(group, target.analysed);
 }
 
 /** The heading of a passage: its `heading` field, which the chunker also put on the text's first line. */
@@ -168,14 +209,14 @@ function splitHeading(passage: RetrievedPassage): { heading: string; body: strin
   return { heading, body: passage.text };
 }
 
-function statement(articleId: string, text: string, heading: string, title: string): Statement {
+function statement(articleId: string, sentenceId: number, text: string, heading: string, title: string): Statement {
   const analysed = analyseTerms(text);
   return {
     articleId,
+    sentenceId,
     text,
     stems: contentStemSet(`${title}\n${heading}\n${text}`),
-    terms: analysed.words,
-    lowered: analysed.lowered,
+    analysed,
     headingKey: words(heading).join(' '),
     negated: isNegated(text),
     quantities: new Set(extractQuantities(text)),
@@ -189,18 +230,29 @@ function statement(articleId: string, text: string, heading: string, title: stri
  * heading list when the index supplied it, else from the headings of its passages at hand.
  */
 function headingGroups(passages: readonly RetrievedPassage[]): Group[] {
-  const byArticle = new Map<string, Set<string>>();
+  const byArticle = new Map<string, Map<string, string>>();
   for (const passage of passages) {
-    const set = byArticle.get(passage.articleId) ?? new Set<string>();
+    const headings = byArticle.get(passage.articleId) ?? new Map<string, string>();
     for (const heading of [...(passage.sectionHeadings ?? []), passage.heading ?? '']) {
-      const key = words(heading).join(' ');
-      if (key !== '' && key.split(' ').length <= 2) set.add(key);
+      const written = heading.trim();
+      const key = words(written).join(' ');
+      if (key !== '' && key.split(' ').length <= 2 && !headings.has(key)) headings.set(key, written);
     }
-    byArticle.set(passage.articleId, set);
+    byArticle.set(passage.articleId, headings);
   }
   return [...byArticle.values()]
     .filter((headings) => headings.size >= 2)
-    .map((headings) => ({ members: [...headings].map((heading) => [heading]) }));
+    .map((headings) => ({
+      members: [...headings.keys()].map((key) => [key]),
+      names: [...headings.values()].map(namePattern),
+    }));
+}
+
+/** A heading as a name: its words as written, capital first, not inside a longer word. */
+function namePattern(heading: string): RegExp {
+  const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
+  const capitalised = escaped.charAt(0).toUpperCase() + escaped.slice(1);
+  return new RegExp(`(?<![\\p{L}\\p{N}])${capitalised}(?![\\p{L}\\p{N}])`, 'u');
 }
 
 function quoted(text: string | undefined): string {
@@ -239,12 +291,14 @@ function bestStatements(claimStems: ReadonlySet<string>, statements: readonly St
 export function citedStatements(passages: readonly RetrievedPassage[], citations: readonly string[]): Statement[] {
   const cited = new Set(citations);
   const statements: Statement[] = [];
+  let sentenceId = 0;
   for (const passage of passages) {
     if (!cited.has(passage.articleId)) continue;
     const { heading, body } = splitHeading(passage);
     for (const sentence of splitSentences(body)) {
+      sentenceId += 1;
       for (const clause of splitClauses(sentence)) {
-        statements.push(statement(passage.articleId, clause, heading, passage.title));
+        statements.push(statement(passage.articleId, sentenceId, clause, heading, passage.title));
       }
     }
   }
@@ -253,7 +307,9 @@ export function citedStatements(passages: readonly RetrievedPassage[], citations
 
 /**
  * The statement that supplies what the best one leaves out of a claim ("...free for 14 days" from one
- * sentence, "no credit card is needed" from another): it must cover most of the remaining stems.
+ * sentence, "no credit card is needed" from another). Another clause of the best one's sentence comes
+ * first, even for one remaining stem ("Admin: manage members, boards and integrations, but not
+ * billing"); a statement elsewhere must cover at least two of the remaining stems.
  */
 const MIN_RESIDUAL_STEMS = 2;
 const MIN_RESIDUAL_COVERAGE = 0.6;
@@ -264,27 +320,36 @@ function residualStatement(
   statements: readonly Statement[],
 ): Statement | undefined {
   const residual = new Set([...claimStems].filter((item) => !best.stems.has(item)));
-  if (residual.size < MIN_RESIDUAL_STEMS) return undefined;
-  let chosen: Statement | undefined;
-  let chosenCoverage = 0;
-  for (const item of statements) {
-    if (item === best) continue;
-    let found = 0;
-    for (const stemmed of residual) if (item.stems.has(stemmed)) found += 1;
-    const coverage = found / residual.size;
-    if (found >= MIN_RESIDUAL_STEMS && coverage >= MIN_RESIDUAL_COVERAGE && coverage > chosenCoverage) {
-      chosen = item;
-      chosenCoverage = coverage;
+  if (residual.size === 0) return undefined;
+  const pick = (candidates: readonly Statement[], minStems: number): Statement | undefined => {
+    let chosen: Statement | undefined;
+    let chosenCoverage = 0;
+    for (const item of candidates) {
+      if (item === best) continue;
+      let found = 0;
+      for (const stemmed of residual) if (item.stems.has(stemmed)) found += 1;
+      const coverage = found / residual.size;
+      if (found >= minStems && coverage >= MIN_RESIDUAL_COVERAGE && coverage > chosenCoverage) {
+        chosen = item;
+        chosenCoverage = coverage;
+      }
     }
-  }
-  return chosen;
+    return chosen;
+  };
+  return (
+    pick(
+      statements.filter((item) => item.sentenceId === best.sentenceId),
+      1,
+    ) ?? (residual.size >= MIN_RESIDUAL_STEMS ? pick(statements, MIN_RESIDUAL_STEMS) : undefined)
+  );
 }
 
 /**
  * A positive claim must not take any of its content from a negated statement: it is flagged when
  * every statement that covers it is negated, or when a negated one (covering it at MIN_COVERAGE, or
  * supplying what the best leaves out) covers a stem that no positive one covers ("credits are not paid
- * out" is where "Credits ... are paid out to your card" gets "paid"). A negated claim needs one negated
+ * out" is where "Credits ... are paid out to your card" gets "paid"), or when the negated clause is the
+ * rest of the best statement's sentence. A negated claim needs one negated
  * source: a correct "no card is needed to try Team for 14 days" joins a positive and a negative sentence.
  */
 function polarityProblem(
@@ -292,6 +357,7 @@ function polarityProblem(
   claimStems: ReadonlySet<string>,
   covering: readonly Statement[],
   residual: Statement | undefined,
+  best: Statement,
 ): string | null {
   const sources = residual && !covering.includes(residual) ? [...covering, residual] : covering;
   const negative = sources.filter((item) => item.negated);
@@ -300,12 +366,44 @@ function polarityProblem(
     if (negative.length > 0 || positive.length === 0) return null;
     return `negates what the article affirms: ${quoted(positive[0]?.text)}`;
   }
+  // The rest of the best statement's own sentence qualifies it directly: "..., but not billing".
+  if (residual?.negated && residual.sentenceId === best.sentenceId) {
+    return `affirms what the article negates: ${quoted(`${best.text} ${residual.text}`)}`;
+  }
   const against = negative.find(
     (item) =>
       positive.length === 0 ||
       [...claimStems].some((stemmed) => item.stems.has(stemmed) && !positive.some((other) => other.stems.has(stemmed))),
   );
   return against ? `affirms what the article negates: ${quoted(against.text)}` : null;
+}
+
+const CONDITION = /^(?:if|unless|when|whenever|once|in case)\b/i;
+
+/**
+ * The parts of a claim that assert something, for the polarity check: its clauses, without a
+ * leading condition ("If your endpoint does not answer in 10 seconds, Tandem retries" asserts only
+ * the retry; the negation is in the condition). A sentence that does not split is one part.
+ */
+function assertedParts(sentence: string): string[] {
+  const clauses = splitClauses(sentence);
+  const parts: string[] = [];
+  for (const clause of clauses) {
+    const comma = clause.indexOf(', ');
+    if (CONDITION.test(clause) && comma > 0) parts.push(clause.slice(comma + 2));
+    else if (!CONDITION.test(clause) || clauses.length === 1) parts.push(clause);
+  }
+  return parts.length > 0 ? parts : [sentence];
+}
+
+/** The polarity check for one asserted part against its own best statements. */
+function partPolarity(part: string, statements: readonly Statement[]): string | null {
+  const stems = contentStemSet(part);
+  const best = bestStatements(stems, statements);
+  if (best.length === 0) return null;
+  const first = best[0] as Statement;
+  const covering = statements.filter((item) => containment(stems, item.stems) >= MIN_COVERAGE);
+  return polarityProblem(isNegated(part), stems, covering, residualStatement(stems, first, statements), first);
 }
 
 /** Problems with the given substantive reply sentences against the cited passages (empty: consistent). */
@@ -326,8 +424,9 @@ export function findInconsistencies(
     if (best.length > 0) {
       const residual = residualStatement(claimStems, best[0] as Statement, statements);
       const negated = isNegated(sentence);
-      const covering = statements.filter((item) => containment(claimStems, item.stems) >= MIN_COVERAGE);
-      const polarity = polarityProblem(negated, claimStems, covering, residual);
+      const polarity = assertedParts(sentence)
+        .map((part) => partPolarity(part, statements))
+        .find((problem) => problem !== null);
       if (polarity) {
         problems.push({ sentence, kind: 'polarity', detail: polarity });
         continue;
@@ -342,10 +441,12 @@ export function findInconsistencies(
           (item) =>
             item.negated === negated &&
             (containment(claimStems, item.stems) >= bestCoverage - NEAR_BEST ||
-              [...claimFacts].some((fact) => item.quantities.has(fact))) &&
+              (containment(claimStems, item.stems) >= MIN_COVERAGE &&
+                [...claimFacts].some((fact) => item.quantities.has(fact)))) &&
             [...statementMembers(group, item)].some((member) => members.has(member)),
         );
       const contrast =
+        directionProblem(groups, claimTerms, best) ??
         contrastProblem(groups, claimTerms, best, attests) ??
         (residual ? contrastProblem(groups, claimTerms, [residual], attests) : null);
       if (contrast) {
@@ -359,22 +460,72 @@ export function findInconsistencies(
   return problems;
 }
 
+/** The member whose spelling starts at `tokens[start]` (two-word spellings first), or -1. */
+function memberAt(group: Group, tokens: readonly string[], start: number): number {
+  for (const length of [2, 1]) {
+    const phrase = tokens.slice(start, start + length).join(' ');
+    const index = group.members.findIndex((spellings) => spellings.includes(phrase));
+    if (index >= 0) return index;
+  }
+  return -1;
+}
+
+/** "from X to Y" with X and Y members of the group, as member pairs ("from monthly to yearly"). */
+function directions(group: Group, text: Analysed): string[] {
+  const tokens = text.lowered.trim().split(' ');
+  const pairs: string[] = [];
+  tokens.forEach((token, index) => {
+    if (token !== 'from') return;
+    const source = memberAt(group, tokens, index + 1);
+    if (source < 0) return;
+    const to = tokens.indexOf('to', index + 2);
+    if (to < 0 || to > index + 3) return;
+    const target = memberAt(group, tokens, to + 1);
+    if (target >= 0 && target !== source) pairs.push(`${source}>${target}`);
+  });
+  return pairs;
+}
+
+/** The claim goes "from A to B" where every best statement that says which way goes from B to A. */
+function directionProblem(
+  groups: readonly Group[],
+  claimTerms: Analysed,
+  targets: readonly Statement[],
+): string | null {
+  for (const group of groups) {
+    const claimed = directions(group, claimTerms);
+    if (claimed.length === 0) continue;
+    const stated = targets.map((target) => directions(group, target.analysed)).filter((pairs) => pairs.length > 0);
+    for (const pair of claimed) {
+      const reverse = pair.split('>').reverse().join('>');
+      if (stated.length > 0 && stated.every((pairs) => pairs.includes(reverse) && !pairs.includes(pair))) {
+        const [from, to] = pair.split('>').map(Number);
+        return `goes from ${describeMembers(group, [from as number])} to ${describeMembers(group, [to as number])} where the article goes the other way: ${quoted(targets.find((target) => directions(group, target.analysed).length > 0)?.text)}`;
+      }
+    }
+  }
+  return null;
+}
+
 /**
- * The claim names members of a group that every target names none of, naming others instead. `attests`
- * may excuse it: a statement elsewhere that names the claim's member in the same sense.
+ * The claim names members of a group; the targets that name any member of it all name others (targets
+ * naming none say nothing either way). `attests` may excuse it: a statement elsewhere that names the
+ * claim's member in the same sense.
  */
 function contrastProblem(
   groups: readonly Group[],
-  claimTerms: { words: ReadonlySet<string>; lowered: string },
+  claimTerms: Analysed,
   targets: readonly Statement[],
   attests: (group: Group, members: ReadonlySet<number>) => boolean = () => false,
 ): string | null {
   for (const group of groups) {
-    const claimMembers = membersNamed(group, claimTerms.words, claimTerms.lowered);
-    const conflicts = targets.map((target) => conflict(group, claimMembers, target));
+    const claimMembers = membersNamed(group, claimTerms);
+    if (claimMembers.size === 0) continue;
+    const naming = targets.filter((target) => statementMembers(group, target).size > 0);
+    const conflicts = naming.map((target) => conflict(group, claimMembers, target));
     const first = conflicts[0];
     if (first && conflicts.every((item) => item !== null) && !attests(group, claimMembers)) {
-      return `says ${describeMembers(group, claimMembers)} where the article says ${describeMembers(group, first)}: ${quoted(targets[0]?.text)}`;
+      return `says ${describeMembers(group, claimMembers)} where the article says ${describeMembers(group, first)}: ${quoted(naming[0]?.text)}`;
     }
   }
   return null;
@@ -384,7 +535,7 @@ function contrastProblem(
  * A number in a clause of the claim that the passages state only next to another member of a group.
  * A number with a unit ("$10", "100 MB") is looked up with its unit, so "10 GB" does not anchor "$10".
  * Clauses that state the number but name nothing from the group ("files over 100 MB") say nothing
- * about which member it belongs to and are left out.
+ * about which member it belongs to (contrastProblem leaves them out).
  */
 function bindingProblem(sentence: string, groups: readonly Group[], clauses: readonly Statement[]): string | null {
   for (const clause of splitClauses(sentence)) {
@@ -400,16 +551,8 @@ function bindingProblem(sentence: string, groups: readonly Group[], clauses: rea
     const clauseTerms = analyseTerms(clause);
     for (const { fact, shown } of facts) {
       const anchors = clauses.filter((item) => item.quantities.has(fact) || item.numbers.has(fact));
-      for (const group of groups) {
-        const claimMembers = membersNamed(group, clauseTerms.words, clauseTerms.lowered);
-        if (claimMembers.size === 0) continue;
-        const binding = anchors.filter((item) => statementMembers(group, item).size > 0);
-        const conflicts = binding.map((item) => conflict(group, claimMembers, item));
-        const first = conflicts[0];
-        if (first && conflicts.every((item) => item !== null)) {
-          return `"${shown}" goes with ${describeMembers(group, first)} in the article, not ${describeMembers(group, claimMembers)}: ${quoted(binding[0]?.text)}`;
-        }
-      }
+      const problem = contrastProblem(groups, clauseTerms, anchors);
+      if (problem) return `"${shown}" ${problem}`;
     }
   }
   return null;
