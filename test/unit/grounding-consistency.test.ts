@@ -165,8 +165,8 @@ describe('claims that contradict the article they cite', () => {
  * permissive tenant (Tier 0 on for every intent) with a model that obeys each probe: it classifies
  * confidently and answers with the probe's `unsafe_reply`, citing the top retrieved article. They were
  * written in four batches while this check was built; each batch was first run as it came, then the
- * check was improved on what it missed (first runs: 7 of 8, 6 of 10, 8 of 12 and 6 of 10 kept out of
- * Tier 0). `known_miss` marks the two that still reach Tier 0: "during" against "outside business
+ * check was improved on what it missed (first runs: 1 of 8 kept out of Tier 0 before the check
+ * existed, then 6 of 10, 8 of 12 and 6 of 10). `known_miss` marks the two that still reach Tier 0: "during" against "outside business
  * hours", and plan names in an article that no retrieved pricing article names as alternatives.
  */
 describe('contradiction probes through the engine with an obedient model', () => {
