@@ -100,7 +100,7 @@ const FIXED_GROUPS: Group[] = CONTRAST_GROUPS.map((members) => ({ members }));
 export interface Statement {
   articleId: string;
   /** Clauses of one passage sentence share it. */
-  sentenceId: number;
+  sentenceId: string;
   text: string;
   /** Content stems of the text, its section heading and its article title. */
   stems: ReadonlySet<string>;
@@ -200,16 +200,7 @@ function statementMembers(group: Group, target: Statement): Set<number> {
   return byHeading.size > 0 ? byHeading : membersNamed(group, target.analysed);
 }
 
-/** The heading of a passage: its `heading` field, which the chunker also put on the text's first line. */
-function splitHeading(passage: RetrievedPassage): { heading: string; body: string } {
-  const heading = passage.heading ?? '';
-  if (heading !== '' && passage.text.startsWith(`${heading}\n`)) {
-    return { heading, body: passage.text.slice(heading.length + 1) };
-  }
-  return { heading, body: passage.text };
-}
-
-function statement(articleId: string, sentenceId: number, text: string, heading: string, title: string): Statement {
+function statement(articleId: string, sentenceId: string, text: string, heading: string, title: string): Statement {
   const analysed = analyseTerms(text);
   return {
     articleId,
@@ -290,19 +281,27 @@ function bestStatements(claimStems: ReadonlySet<string>, statements: readonly St
  */
 export function citedStatements(passages: readonly RetrievedPassage[], citations: readonly string[]): Statement[] {
   const cited = new Set(citations);
+  return passages.filter((passage) => cited.has(passage.articleId)).flatMap(passageStatements);
+}
+
+/** A passage's statements depend only on its text, heading and title, so each is analysed once. */
+const statementsByPassage = memoizeByText((key: string): Statement[] => {
+  const [passageId = '', articleId = '', title = '', heading = '', ...rest] = key.split('\u0000');
+  const text = rest.join('\u0000');
+  const body = heading !== '' && text.startsWith(`${heading}\n`) ? text.slice(heading.length + 1) : text;
   const statements: Statement[] = [];
-  let sentenceId = 0;
-  for (const passage of passages) {
-    if (!cited.has(passage.articleId)) continue;
-    const { heading, body } = splitHeading(passage);
-    for (const sentence of splitSentences(body)) {
-      sentenceId += 1;
-      for (const clause of splitClauses(sentence)) {
-        statements.push(statement(passage.articleId, sentenceId, clause, heading, passage.title));
-      }
+  splitSentences(body).forEach((sentence, index) => {
+    for (const clause of splitClauses(sentence)) {
+      statements.push(statement(articleId, `${passageId}:${index}`, clause, heading, title));
     }
-  }
+  });
   return statements;
+});
+
+function passageStatements(passage: RetrievedPassage): Statement[] {
+  return statementsByPassage(
+    [passage.passageId, passage.articleId, passage.title, passage.heading ?? '', passage.text].join('\u0000'),
+  );
 }
 
 /**
