@@ -430,3 +430,27 @@ describe('intents backtest input', () => {
     expect(decision?.testErrorRate).toBeCloseTo(0.5);
   });
 });
+
+describe('training cost on long texts', () => {
+  it('reads only the first maxTokens tokens of a text, and all of it for models that predate the cap', async () => {
+    const { extractTerms, DEFAULT_FEATURE_OPTIONS } = await import('../../server/triage/classifier/features.ts');
+    const head = Array.from({ length: 64 }, (_, index) => `w${String.fromCharCode(97 + (index % 26))}`).join(' ');
+    const text = `${head} signature quoted reply`;
+    const capped = extractTerms(text, DEFAULT_FEATURE_OPTIONS);
+    expect(DEFAULT_FEATURE_OPTIONS.maxTokens).toBe(64);
+    expect(capped.word.has('w signature')).toBe(false);
+    expect(capped.word.has('w wa')).toBe(true);
+    const { maxTokens: _cap, ...uncappedOptions } = DEFAULT_FEATURE_OPTIONS;
+    expect(extractTerms(text, uncappedOptions).word.has('w signature')).toBe(true);
+  });
+
+  it('lowers epochs to stay within the work budget, never below the minimum or above what was asked', async () => {
+    const { affordableEpochs } = await import('../../server/triage/classifier/model.ts');
+    // CLINC150-sized work keeps every epoch; 100-word tickets get fewer; huge work stops at the minimum.
+    expect(affordableEpochs(1_830_000, 20_000_000, 5, 2)).toBe(5);
+    expect(affordableEpochs(8_000_000, 20_000_000, 5, 2)).toBe(2);
+    expect(affordableEpochs(5_600_000, 16_000_000, 6, 2)).toBe(2);
+    expect(affordableEpochs(3_000_000, 16_000_000, 6, 2)).toBe(5);
+    expect(affordableEpochs(900_000_000, 16_000_000, 6, 2)).toBe(2);
+  });
+});

@@ -14,6 +14,12 @@ export interface FeatureOptions {
   minDf: number;
   /** Relative weight of the character block against the word block (each block is L2-normalised first). */
   charWeight: number;
+  /**
+   * Only the first this many tokens of a text become features (absent: all). A ticket's intent is in its
+   * subject and first lines; what follows (signatures, quoted replies, pasted logs) costs training time
+   * in proportion to its length and adds mostly noise.
+   */
+  maxTokens?: number;
 }
 
 export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = {
@@ -22,6 +28,7 @@ export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = {
   wordBigrams: true,
   minDf: 1,
   charWeight: 1,
+  maxTokens: 64,
 };
 
 /** A sparse vector: parallel arrays of feature indices and values. */
@@ -43,12 +50,33 @@ export function tokenize(normalized: string): string[] {
   return normalized.match(/[\p{L}\p{N}]+/gu) ?? [];
 }
 
+/** Character n-gram keys of one token, by option set: tokens repeat across documents, their n-grams need building once. */
+const charGramCache = new Map<string, readonly string[]>();
+const CHAR_GRAM_CACHE_LIMIT = 200_000;
+
+function charGrams(token: string, options: FeatureOptions): readonly string[] {
+  const key = `${options.charMin},${options.charMax} ${token}`;
+  const cached = charGramCache.get(key);
+  if (cached !== undefined) return cached;
+  const grams: string[] = [];
+  const padded = ` ${token} `;
+  for (let n = options.charMin; n <= options.charMax; n++) {
+    if (n > padded.length) break;
+    for (let start = 0; start + n <= padded.length; start++) grams.push(`c${padded.slice(start, start + n)}`);
+  }
+  if (charGramCache.size >= CHAR_GRAM_CACHE_LIMIT) charGramCache.clear();
+  charGramCache.set(key, grams);
+  return grams;
+}
+
 /** Term counts for the word block and the character block, keyed by prefixed feature strings. */
 export function extractTerms(
   text: string,
   options: FeatureOptions,
 ): { word: Map<string, number>; char: Map<string, number> } {
-  const tokens = tokenize(normalizeText(text));
+  const all = tokenize(normalizeText(text));
+  const tokens =
+    options.maxTokens !== undefined && all.length > options.maxTokens ? all.slice(0, options.maxTokens) : all;
   const word = new Map<string, number>();
   const char = new Map<string, number>();
   const add = (map: Map<string, number>, key: string): void => {
@@ -58,11 +86,7 @@ export function extractTerms(
     const token = tokens[i]!;
     add(word, `w ${token}`);
     if (options.wordBigrams && i + 1 < tokens.length) add(word, `b ${token} ${tokens[i + 1]}`);
-    const padded = ` ${token} `;
-    for (let n = options.charMin; n <= options.charMax; n++) {
-      if (n > padded.length) break;
-      for (let start = 0; start + n <= padded.length; start++) add(char, `c${padded.slice(start, start + n)}`);
-    }
+    for (const gram of charGrams(token, options)) add(char, gram);
   }
   return { word, char };
 }

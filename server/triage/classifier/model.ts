@@ -198,9 +198,47 @@ const DEFAULTS = {
  * (a 500-example tenant otherwise stops far from the optimum).
  */
 const MIN_TRAINING_STEPS = 40_000;
+/**
+ * Work allowed for the hidden layer: the sum over training examples of their non-zero features, times
+ * epochs, at 128 units (scaled for other sizes). CLINC150's 15,100 short queries need 11M at 6 epochs
+ * (about 19 s here); 15,000 texts of 45 words need 34M, so they get fewer epochs (at least 2) instead
+ * of pushing training past a minute.
+ */
+const HIDDEN_WORK_BUDGET = 16_000_000;
+const MIN_HIDDEN_EPOCHS = 2;
+/** The same for each linear model (CLINC150: 9M at 5 epochs; 15,000 tickets of 100 words: 8M an epoch). */
+const LINEAR_WORK_BUDGET = 20_000_000;
+const MIN_LINEAR_EPOCHS = 2;
+
+function featureSteps(vectors: readonly SparseVector[]): number {
+  return vectors.reduce((sum, vector) => sum + vector.indices.length, 0);
+}
+
+/** Epochs that keep `workPerEpoch` times epochs within `budget`: never more than asked, never under `minimum`. */
+export function affordableEpochs(workPerEpoch: number, budget: number, requested: number, minimum: number): number {
+  const affordable = Math.max(minimum, Math.floor(budget / Math.max(1, workPerEpoch)));
+  return Math.min(requested, affordable);
+}
+
+function withinLinearBudget(
+  vectors: readonly SparseVector[],
+  settings: Settings,
+  progress: (line: string) => void,
+): Settings {
+  if (settings.epochsGiven) return settings;
+  const work = featureSteps(vectors);
+  const affordable = affordableEpochs(work, LINEAR_WORK_BUDGET, settings.epochs, MIN_LINEAR_EPOCHS);
+  if (affordable >= settings.epochs) return settings;
+  progress(
+    `linear model: ${affordable} epochs instead of ${settings.epochs} (long texts: ${Math.round(work / 1e6)}M feature-steps per epoch)`,
+  );
+  return { ...settings, epochs: affordable };
+}
 
 interface Settings {
   epochs: number;
+  /** Whether the caller set `epochs` (then the work budget does not lower it). */
+  epochsGiven: boolean;
   learningRate: number;
   l2: number;
   hiddenUnits: number;
@@ -497,7 +535,15 @@ function trainVariant(
   progress(
     `training ${labels.length} labels on ${trainSet.length} examples, ${vectorizer.terms.length} features (oos: ${oosMode})`,
   );
-  const { weights, bias } = fitSoftmax(vectors, targets, vectorizer.terms.length, labels.length, settings, progress);
+  const linearSettings = withinLinearBudget(vectors, settings, progress);
+  const { weights, bias } = fitSoftmax(
+    vectors,
+    targets,
+    vectorizer.terms.length,
+    labels.length,
+    linearSettings,
+    progress,
+  );
 
   const model: IntentModel = {
     version: MODEL_VERSION,
@@ -516,7 +562,7 @@ function trainVariant(
       validationCarved,
       examplesPerLabel: countLabels(trainSet),
       features: vectorizer.terms.length,
-      epochs: settings.epochs,
+      epochs: linearSettings.epochs,
       hiddenUnits: 0,
       trainSeconds: 0,
       oosMode,
@@ -654,6 +700,7 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
   if (options.validation) validateExamples(options.validation, 'validation');
   const settings: Settings = {
     epochs: options.epochs ?? Math.max(DEFAULTS.epochs, Math.ceil(MIN_TRAINING_STEPS / Math.max(1, examples.length))),
+    epochsGiven: options.epochs !== undefined,
     learningRate: options.learningRate ?? DEFAULTS.learningRate,
     l2: options.l2 ?? DEFAULTS.l2,
     hiddenUnits: options.hiddenUnits ?? DEFAULTS.hiddenUnits,
@@ -723,7 +770,25 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
   // The hidden layer is trained once, for the chosen variant only: the choice is made on the linear model.
   if (settings.hiddenUnits > 0) {
     const { vectors, targets } = chosen!;
-    model.hidden = fitHidden(vectors, targets, model.vectorizer.terms.length, model.labels.length, settings, progress);
+    let hiddenSettings = settings;
+    if (options.hiddenEpochs === undefined) {
+      const work = featureSteps(vectors) * (settings.hiddenUnits / 128);
+      const affordable = affordableEpochs(work, HIDDEN_WORK_BUDGET, settings.hiddenEpochs, MIN_HIDDEN_EPOCHS);
+      if (affordable < settings.hiddenEpochs) {
+        progress(
+          `hidden layer: ${affordable} epochs instead of ${settings.hiddenEpochs} (long texts: ${Math.round(work / 1e6)}M feature-steps per epoch)`,
+        );
+        hiddenSettings = { ...settings, hiddenEpochs: affordable };
+      }
+    }
+    model.hidden = fitHidden(
+      vectors,
+      targets,
+      model.vectorizer.terms.length,
+      model.labels.length,
+      hiddenSettings,
+      progress,
+    );
     model.metadata.hiddenUnits = settings.hiddenUnits;
     calibrate(model, validation, policy, progress);
   }
@@ -803,6 +868,8 @@ const serializedModelSchema = z.object({
     wordBigrams: z.boolean(),
     minDf: z.number().int(),
     charWeight: z.number(),
+    // Absent in models trained before the cap: their texts are read whole, as they were in training.
+    maxTokens: z.number().int().positive().optional(),
   }),
   terms: z.array(z.string()),
   idf: z.string(),
