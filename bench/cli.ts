@@ -271,7 +271,12 @@ async function main(): Promise<number> {
 
     if (cli.parts.has('classifier')) {
       results.classifier = await attempt(results, 'classifier', async () =>
-        measureClassifier({ sharedDir: cli.sharedDir, useClinc: plan.useClinc, classifyCount: plan.classifyCalls }),
+        measureClassifier({
+          sharedDir: cli.sharedDir,
+          useClinc: plan.useClinc,
+          classifyCount: plan.classifyCalls,
+          longTickets: plan.useClinc,
+        }),
       );
     }
 
@@ -356,6 +361,8 @@ function summarize(results: Results, info: ReturnType<typeof machine>, quick: bo
     classifier_train_examples: results.classifier?.trainExamples ?? null,
     classifier_train_s: round(results.classifier?.trainSeconds),
     classify_p99_ms: round(results.classifier?.classify.p99, 3),
+    classifier_long_train_s: round(results.classifier?.long?.trainSeconds),
+    classifier_long_mean_words: round(results.classifier?.long?.meanWords, 0),
     retrieval_p50_ms_2k: round(results.retrieval2k?.latency.p50, 3),
     retrieval_p50_ms_20k: round(results.retrieval20k?.latency.p50, 3),
     index_build_s_2k: round(results.retrieval2k?.buildSeconds),
@@ -425,6 +432,11 @@ function summarize(results: Results, info: ReturnType<typeof machine>, quick: bo
     formatValue(extra.classifier_train_s, 's'),
   );
   infoRow('Classification p99', formatValue(extra.classify_p99_ms, 'ms', 3));
+  if (results.classifier?.long)
+    infoRow(
+      `Classifier training (15,000 tickets of ${extra.classifier_long_mean_words} words)`,
+      formatValue(extra.classifier_long_train_s, 's'),
+    );
   infoRow('Retrieval p99, 2,000 articles', formatValue(value('retrieval_p99_ms_2k'), 'ms', 3));
   infoRow('Retrieval p99, 20,000 articles', formatValue(value('retrieval_p99_ms_20k'), 'ms', 3));
   const header = [

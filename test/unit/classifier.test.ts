@@ -446,11 +446,39 @@ describe('training cost on long texts', () => {
 
   it('lowers epochs to stay within the work budget, never below the minimum or above what was asked', async () => {
     const { affordableEpochs } = await import('../../server/triage/classifier/model.ts');
-    // CLINC150-sized work keeps every epoch; 100-word tickets get fewer; huge work stops at the minimum.
-    expect(affordableEpochs(1_830_000, 20_000_000, 5, 2)).toBe(5);
-    expect(affordableEpochs(8_000_000, 20_000_000, 5, 2)).toBe(2);
-    expect(affordableEpochs(5_600_000, 16_000_000, 6, 2)).toBe(2);
-    expect(affordableEpochs(3_000_000, 16_000_000, 6, 2)).toBe(5);
-    expect(affordableEpochs(900_000_000, 16_000_000, 6, 2)).toBe(2);
+    // CLINC150-sized work keeps every epoch; long tickets get fewer; huge work stops at the minimum.
+    expect(affordableEpochs(0.276e9, 1.5e9, 5, 2)).toBe(5);
+    expect(affordableEpochs(0.65e9, 1.5e9, 5, 2)).toBe(2);
+    expect(affordableEpochs(0.526e9, 3.3e9, 6, 2)).toBe(6);
+    expect(affordableEpochs(0.8e9, 3.3e9, 6, 2)).toBe(4);
+    expect(affordableEpochs(90e9, 3.3e9, 6, 2)).toBe(2);
+  });
+});
+
+describe('the second OOS variant on a worker thread', () => {
+  it('gives the same model as training both variants here', async () => {
+    const { serializeModel } = await import('../../server/triage/classifier/model.ts');
+    const random = seededRandom(11);
+    const vocabulary = ['invoice', 'refund', 'password', 'export', 'board', 'timer', 'slack', 'plan', 'login', 'card'];
+    const examples: LabelledExample[] = [];
+    for (let index = 0; index < 2_400; index += 1) {
+      const label = index % 13 === 0 ? 'oos' : `intent_${index % 6}`;
+      const words = Array.from({ length: 6 }, () => vocabulary[Math.floor(random() * vocabulary.length)]);
+      examples.push({ text: `${label === 'oos' ? 'weather' : label} ${words.join(' ')}`, label });
+    }
+    const options = { epochs: 2, hiddenUnits: 0, oosMode: 'auto' as const };
+    const progressLines: string[] = [];
+    const here = serializeModel(trainIntentModel(examples, { ...options, parallel: false }));
+    const worker = serializeModel(
+      trainIntentModel(examples, { ...options, progress: (line) => progressLines.push(line) }),
+    );
+    const strip = (model: typeof here) => ({
+      ...model,
+      metadata: { ...model.metadata, trainedAt: '', trainSeconds: 0 },
+    });
+    expect(strip(worker)).toEqual(strip(here));
+    // Both variants were trained and compared, and the worker's lines were replayed.
+    expect(progressLines.filter((line) => line.startsWith('training ')).length).toBe(2);
+    expect(progressLines.some((line) => line.includes('worker thread unavailable'))).toBe(false);
   });
 });
