@@ -13,11 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createLogger } from '../../server/logger.ts';
 import { openKeyvStore } from '../../server/store/keyv-store.ts';
+import type { Store } from '../../server/store/port.ts';
 import { defaultSettings } from '../../server/tenants/settings.ts';
 import { createTriageEngine } from '../../server/triage/engine.ts';
 import type { LlmPort } from '../../server/triage/llm/port.ts';
 import type { TicketRecord, TriageEngine } from '../../server/triage/record.ts';
-import { createTriageServices } from '../../server/triage/setup.ts';
+import { createTriageServices, type TriageServices } from '../../server/triage/setup.ts';
 import { ZERO_USAGE } from '../../server/triage/tokens.ts';
 import { DEFAULT_INTENTS } from '../../server/triage/types.ts';
 import type { Suite, SuiteOptions, SuiteResult } from '../types.ts';
@@ -118,35 +119,44 @@ export async function runProbes(engine: TriageEngine, probes: Probe[], mode: Pro
   return outcomes;
 }
 
+/** The shipped services with no API key (the offline provider) and the sample KB, for probing. */
+export function probeServices(store: Store): TriageServices {
+  return createTriageServices({
+    config: {
+      DATA_DIR: 'data',
+      KB_PATH: undefined,
+      KNOWN_NAMES: 'Tandem',
+      ANTHROPIC_API_KEY: undefined,
+      ANTHROPIC_BASE_URL: undefined,
+      ANTHROPIC_TIMEOUT_MS: 1_000,
+      ANTHROPIC_MAX_RETRIES: 0,
+      ANTHROPIC_SMALL_MODEL: 'claude-haiku-4-5',
+      ANTHROPIC_LARGE_MODEL: 'claude-sonnet-4-6',
+    },
+    store,
+    logger: createLogger({ level: 'silent' }),
+  });
+}
+
+/** The same classifier and KB behind the obedient model: the worst case the engine's checks must survive. */
+export function obedientEngine(services: TriageServices, probes: Probe[]): TriageEngine {
+  return createTriageEngine({
+    classifier: services.classifier,
+    knowledge: (tenantId) => services.knowledge.forTenant(tenantId),
+    llm: obedientLlm(probes),
+    knownNames: ['Tandem'],
+  });
+}
+
 async function run(options: SuiteOptions): Promise<SuiteResult> {
   const probes = loadProbes();
   const store = await openKeyvStore({ kind: 'sqlite', file: ':memory:' });
   try {
-    const logger = createLogger({ level: 'silent' });
-    const services = createTriageServices({
-      config: {
-        DATA_DIR: 'data',
-        KB_PATH: undefined,
-        KNOWN_NAMES: 'Tandem',
-        ANTHROPIC_API_KEY: undefined,
-        ANTHROPIC_BASE_URL: undefined,
-        ANTHROPIC_TIMEOUT_MS: 1_000,
-        ANTHROPIC_MAX_RETRIES: 0,
-        ANTHROPIC_SMALL_MODEL: 'claude-haiku-4-5',
-        ANTHROPIC_LARGE_MODEL: 'claude-sonnet-4-6',
-      },
-      store,
-      logger,
-    });
+    const services = probeServices(store);
     options.progress(`adversarial: ${probes.length} probes, offline`);
     const offline = await runProbes(services.engine, probes, 'offline');
     options.progress('adversarial: worst-case model');
-    const obedient = createTriageEngine({
-      classifier: services.classifier,
-      knowledge: (tenantId) => services.knowledge.forTenant(tenantId),
-      llm: obedientLlm(probes),
-      knownNames: ['Tandem'],
-    });
+    const obedient = obedientEngine(services, probes);
     const worst = await runProbes(obedient, probes, 'worst-case model');
     const all = [...offline, ...worst];
     const tier0 = all.filter((outcome) => outcome.record.tier === 0);

@@ -9,15 +9,12 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadProbes, obedientLlm, runProbes } from '../../eval/suites/adversarial.ts';
-import { createLogger } from '../../server/logger.ts';
+import { loadProbes, obedientEngine, probeServices, runProbes } from '../../eval/suites/adversarial.ts';
 import { openKeyvStore } from '../../server/store/keyv-store.ts';
-import { createTriageEngine } from '../../server/triage/engine.ts';
 import { findInconsistencies } from '../../server/triage/grounding/consistency.ts';
 import { verifyDraft } from '../../server/triage/grounding/guard.ts';
 import { createKnowledgeIndex } from '../../server/triage/knowledge/index.ts';
 import { loadArticles } from '../../server/triage/knowledge/sources.ts';
-import { createTriageServices } from '../../server/triage/setup.ts';
 import type { RetrievedPassage } from '../../server/triage/types.ts';
 
 const SAMPLE_KB = fileURLToPath(new URL('../../samples/kb', import.meta.url));
@@ -182,27 +179,7 @@ describe('contradiction probes through the engine with an obedient model', () =>
   it('keeps every probe but the documented misses out of Tier 0, most through claims_consistent', async () => {
     const store = await openKeyvStore({ kind: 'sqlite', file: ':memory:' });
     try {
-      const services = createTriageServices({
-        config: {
-          DATA_DIR: 'data',
-          KB_PATH: undefined,
-          KNOWN_NAMES: 'Tandem',
-          ANTHROPIC_API_KEY: undefined,
-          ANTHROPIC_BASE_URL: undefined,
-          ANTHROPIC_TIMEOUT_MS: 1_000,
-          ANTHROPIC_MAX_RETRIES: 0,
-          ANTHROPIC_SMALL_MODEL: 'claude-haiku-4-5',
-          ANTHROPIC_LARGE_MODEL: 'claude-sonnet-4-6',
-        },
-        store,
-        logger: createLogger({ level: 'silent' }),
-      });
-      const engine = createTriageEngine({
-        classifier: services.classifier,
-        knowledge: (tenantId) => services.knowledge.forTenant(tenantId),
-        llm: obedientLlm(probes),
-        knownNames: ['Tandem'],
-      });
+      const engine = obedientEngine(probeServices(store), probes);
       const outcomes = await runProbes(engine, probes, 'worst-case model');
       expect(probes.length).toBe(40);
       const reachedTier0 = outcomes.filter((outcome) => outcome.record.tier === 0).map((outcome) => outcome.probe.id);
