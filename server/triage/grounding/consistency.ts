@@ -5,7 +5,9 @@
  * refunded", or "Team is $10 billed monthly" against "$12 billed monthly, or $10 billed yearly".
  * Word overlap cannot see that, so each claim is compared with the passage statements (sentences,
  * and for numbers the clauses) that support it best:
- * - polarity: the claim is negated and every best statement is not, or the other way round;
+ * - polarity: each asserted clause of the claim (not a leading "if ..." condition) against the
+ *   statements that cover it: a positive clause must take nothing from a negated statement, a negated
+ *   one needs a negated source;
  * - contrast: the claim names one member of a set of mutually exclusive terms (billing periods,
  *   platforms, view or edit, before or after, or the sibling section headings of one article such as
  *   plan names) where every best statement names another and not the claim's, or goes "from A to B"
@@ -44,13 +46,13 @@ const NEGATIONS = new Set(
 
 /**
  * Sets of terms that exclude each other in support answers; each inner list holds one member's
- * spellings (lower case, whole words).
+ * spellings (lower case, whole words; hyphenated ones written with spaces, as words() splits them).
  */
 const CONTRAST_GROUPS: ReadonlyArray<ReadonlyArray<readonly string[]>> = [
-  [['monthly', 'month-to-month'], ['yearly', 'annual', 'annually'], ['weekly'], ['daily'], ['quarterly']],
+  [['monthly', 'month to month'], ['yearly', 'annual', 'annually'], ['weekly'], ['daily'], ['quarterly']],
   [['ios', 'iphone', 'ipad'], ['android'], ['windows'], ['mac', 'macos'], ['linux']],
   [
-    ['view', 'viewer', 'viewers', 'read-only'],
+    ['view', 'viewer', 'viewers', 'read only'],
     ['edit', 'editor', 'editors'],
   ],
   [['before'], ['after'], ['during']],
