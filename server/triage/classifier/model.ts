@@ -787,7 +787,7 @@ export function trainIntentModel(examples: readonly LabelledExample[], options: 
       const affordable = affordableEpochs(work, HIDDEN_WORK_BUDGET, settings.hiddenEpochs, MIN_HIDDEN_EPOCHS);
       if (affordable < settings.hiddenEpochs) {
         progress(
-          `hidden layer: ${affordable} epochs instead of ${settings.hiddenEpochs} (long texts: ${Math.round(work / 1e6)}M feature-steps per epoch)`,
+          `hidden layer: ${affordable} epochs instead of ${settings.hiddenEpochs} (${(work / 1e9).toFixed(2)}G multiply-adds per epoch)`,
         );
         hiddenSettings = { ...settings, hiddenEpochs: affordable };
       }
