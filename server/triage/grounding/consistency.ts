@@ -21,7 +21,7 @@
  */
 import type { RetrievedPassage } from '../types.ts';
 import { extractNumbers, extractQuantities } from './facts.ts';
-import { containment, contentStemSet, memoizeByText, splitSentences, words } from './text.ts';
+import { containment, contentStemSet, memoizeByKey, memoizeByText, splitSentences, words } from './text.ts';
 
 /** A statement counts among a claim's best when it covers at least this share of the claim's content stems... */
 const MIN_COVERAGE = 0.5;
@@ -242,12 +242,12 @@ function headingGroups(passages: readonly RetrievedPassage[]): Group[] {
     }));
 }
 
-/** A heading as a name: its words as written, capital first, not inside a longer word. */
-function namePattern(heading: string): RegExp {
+/** A heading as a name: its words as written, capital first, not inside a longer word (built once per heading). */
+const namePattern = memoizeByText((heading: string): RegExp => {
   const escaped = heading.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\s+/g, '\\s+');
   const capitalised = escaped.charAt(0).toUpperCase() + escaped.slice(1);
   return new RegExp(`(?<![\\p{L}\\p{N}])${capitalised}(?![\\p{L}\\p{N}])`, 'u');
-}
+});
 
 function quoted(text: string | undefined): string {
   const value = text ?? '';
@@ -270,13 +270,6 @@ function conflict(group: Group, claimMembers: ReadonlySet<number>, target: State
   return named;
 }
 
-function bestStatements(claimStems: ReadonlySet<string>, statements: readonly Statement[]): Statement[] {
-  const scored = statements.map((item) => ({ item, coverage: containment(claimStems, item.stems) }));
-  const best = Math.max(0, ...scored.map((entry) => entry.coverage));
-  if (best < MIN_COVERAGE) return [];
-  return scored.filter((entry) => entry.coverage >= best - NEAR_BEST).map((entry) => entry.item);
-}
-
 /**
  * The statements of the cited passages: clauses of their sentences, since one sentence often joins a
  * rule and its exception ("Cancel any paid subscription; deletion stops future charges, but it does
@@ -287,25 +280,24 @@ export function citedStatements(passages: readonly RetrievedPassage[], citations
   return passages.filter((passage) => cited.has(passage.articleId)).flatMap(passageStatements);
 }
 
-/** A passage's statements depend only on its text, heading and title, so each is analysed once. */
-const statementsByPassage = memoizeByText((key: string): Statement[] => {
-  const [passageId = '', articleId = '', title = '', heading = '', ...rest] = key.split('\u0000');
-  const text = rest.join('\u0000');
-  const body = heading !== '' && text.startsWith(`${heading}\n`) ? text.slice(heading.length + 1) : text;
-  const statements: Statement[] = [];
-  splitSentences(body).forEach((sentence, index) => {
-    for (const clause of splitClauses(sentence)) {
-      statements.push(statement(articleId, `${passageId}:${index}`, clause, heading, title));
-    }
-  });
-  return statements;
-});
-
-function passageStatements(passage: RetrievedPassage): Statement[] {
-  return statementsByPassage(
+/** A passage's statements depend only on its id, text, heading and title, so each is analysed once. */
+const passageStatements = memoizeByKey(
+  (passage: RetrievedPassage) =>
     [passage.passageId, passage.articleId, passage.title, passage.heading ?? '', passage.text].join('\u0000'),
-  );
-}
+  (passage: RetrievedPassage): Statement[] => {
+    const heading = passage.heading ?? '';
+    const text = passage.text;
+    // The chunker puts the heading on the text's first line; it is the statements' context, not one of them.
+    const body = heading !== '' && text.startsWith(`${heading}\n`) ? text.slice(heading.length + 1) : text;
+    const statements: Statement[] = [];
+    splitSentences(body).forEach((sentence, index) => {
+      for (const clause of splitClauses(sentence)) {
+        statements.push(statement(passage.articleId, `${passage.passageId}:${index}`, clause, heading, passage.title));
+      }
+    });
+    return statements;
+  },
+);
 
 /**
  * The statement that supplies what the best one leaves out of a claim ("...free for 14 days" from one
@@ -398,14 +390,44 @@ function assertedParts(sentence: string): string[] {
   return parts.length > 0 ? parts : [sentence];
 }
 
-/** The polarity check for one asserted part against its own best statements. */
-function partPolarity(part: string, statements: readonly Statement[]): string | null {
-  const stems = contentStemSet(part);
-  const best = bestStatements(stems, statements);
-  if (best.length === 0) return null;
-  const first = best[0] as Statement;
-  const covering = statements.filter((item) => containment(stems, item.stems) >= MIN_COVERAGE);
-  return polarityProblem(isNegated(part), stems, covering, residualStatement(stems, first, statements), first);
+/** One asserted part of a claim, analysed once for both checks. */
+interface Part {
+  text: string;
+  stems: ReadonlySet<string>;
+  terms: Analysed;
+  negated: boolean;
+  /** Coverage of the part by each statement, in the statements' order. */
+  coverage: number[];
+  /** The statements within NEAR_BEST of the best coverage, in the statements' order. */
+  best: Statement[];
+  /** Coverage by the first of `best`. */
+  firstBestCoverage: number;
+  residual: Statement | undefined;
+}
+
+/** The part against the statements; undefined when none covers it at MIN_COVERAGE. */
+function analysePart(text: string, statements: readonly Statement[]): Part | undefined {
+  const stems = contentStemSet(text);
+  const coverage = statements.map((item) => containment(stems, item.stems));
+  const top = Math.max(0, ...coverage);
+  if (top < MIN_COVERAGE) return undefined;
+  const nearBest = statements.flatMap((item, index) => ((coverage[index] as number) >= top - NEAR_BEST ? [index] : []));
+  const best = nearBest.map((index) => statements[index] as Statement);
+  return {
+    text,
+    stems,
+    terms: analyseTerms(text),
+    negated: isNegated(text),
+    coverage,
+    best,
+    firstBestCoverage: coverage[nearBest[0] as number] as number,
+    residual: residualStatement(stems, best[0] as Statement, statements),
+  };
+}
+
+function partPolarity(part: Part, statements: readonly Statement[]): string | null {
+  const covering = statements.filter((_, index) => (part.coverage[index] as number) >= MIN_COVERAGE);
+  return polarityProblem(part.negated, part.stems, covering, part.residual, part.best[0] as Statement);
 }
 
 /** Problems with the given substantive reply sentences against the cited passages (empty: consistent). */
@@ -422,7 +444,7 @@ export function findInconsistencies(
   for (const sentence of sentences) {
     // "Upgrades take effect immediately, while downgrades wait ..." asserts two things, each checked
     // against its own best statements.
-    const parts = assertedParts(sentence);
+    const parts = assertedParts(sentence).flatMap((text) => analysePart(text, statements) ?? []);
     const polarity = firstOf(parts, (part) => partPolarity(part, statements));
     if (polarity) {
       problems.push({ sentence, kind: 'polarity', detail: polarity });
@@ -439,7 +461,7 @@ export function findInconsistencies(
   return problems;
 }
 
-function firstOf(parts: readonly string[], check: (part: string) => string | null): string | null {
+function firstOf(parts: readonly Part[], check: (part: Part) => string | null): string | null {
   for (const part of parts) {
     const problem = check(part);
     if (problem) return problem;
@@ -448,32 +470,24 @@ function firstOf(parts: readonly string[], check: (part: string) => string | nul
 }
 
 /** The contrast check for one asserted part against its own best statements. */
-function partContrast(part: string, statements: readonly Statement[], groups: readonly Group[]): string | null {
-  const claimStems = contentStemSet(part);
-  const best = bestStatements(claimStems, statements);
-  const first = best[0];
-  if (first === undefined) return null;
-  const claimTerms = analyseTerms(part);
-  const negated = isNegated(part);
-  const residual = residualStatement(claimStems, first, statements);
+function partContrast(part: Part, statements: readonly Statement[], groups: readonly Group[]): string | null {
   // "Billed yearly, Team is $10" is best covered by "$12 ... billed monthly" but stated by the next
   // clause: a statement that names the claim's term, agrees on negation, and covers the claim nearly
   // as well as the best or states the same number.
-  const claimFacts = [...extractQuantities(part), ...extractNumbers(part)];
-  const bestCoverage = containment(claimStems, first.stems);
+  const claimFacts = [...extractQuantities(part.text), ...extractNumbers(part.text)];
   const attests = (group: Group, members: ReadonlySet<number>): boolean =>
-    statements.some((item) => {
-      if (item.negated !== negated) return false;
-      const coverage = containment(claimStems, item.stems);
+    statements.some((item, index) => {
+      if (item.negated !== part.negated) return false;
+      const coverage = part.coverage[index] as number;
       const close =
-        coverage >= bestCoverage - NEAR_BEST ||
+        coverage >= part.firstBestCoverage - NEAR_BEST ||
         (coverage >= MIN_COVERAGE && claimFacts.some((fact) => item.quantities.has(fact)));
       return close && [...statementMembers(group, item)].some((member) => members.has(member));
     });
   return (
-    directionProblem(groups, claimTerms, best) ??
-    contrastProblem(groups, claimTerms, best, attests) ??
-    (residual ? contrastProblem(groups, claimTerms, [residual], attests) : null)
+    directionProblem(groups, part.terms, part.best) ??
+    contrastProblem(groups, part.terms, part.best, attests) ??
+    (part.residual ? contrastProblem(groups, part.terms, [part.residual], attests) : null)
   );
 }
 

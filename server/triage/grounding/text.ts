@@ -109,20 +109,26 @@ export function unionLookup(sets: readonly Lookup[]): Lookup {
  * are shared: callers must not mutate them.
  */
 export function memoizeByText<T>(compute: (text: string) => T, limit = 512): (text: string) => T {
+  return memoizeByKey((text: string) => text, compute, limit);
+}
+
+/** memoizeByText for an argument that is not itself the key: `keyOf` must capture all `compute` reads. */
+export function memoizeByKey<A, T>(keyOf: (argument: A) => string, compute: (argument: A) => T, limit = 512) {
   const cache = new Map<string, T>();
-  return (text) => {
-    const cached = cache.get(text);
+  return (argument: A): T => {
+    const key = keyOf(argument);
+    const cached = cache.get(key);
     if (cached !== undefined) {
-      cache.delete(text);
-      cache.set(text, cached);
+      cache.delete(key);
+      cache.set(key, cached);
       return cached;
     }
-    const value = compute(text);
+    const value = compute(argument);
     if (cache.size >= limit) {
       const oldest = cache.keys().next();
       if (!oldest.done) cache.delete(oldest.value);
     }
-    cache.set(text, value);
+    cache.set(key, value);
     return value;
   };
 }
