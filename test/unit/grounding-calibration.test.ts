@@ -5,9 +5,13 @@
  * Prints the score distribution and the best threshold; asserts SUPPORT_THRESHOLD stays accurate.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { findInconsistencies } from '../../server/triage/grounding/consistency.ts';
 import { SUPPORT_THRESHOLD } from '../../server/triage/grounding/guard.ts';
 import { containment, contentStemSet } from '../../server/triage/grounding/text.ts';
+import { createKnowledgeIndex } from '../../server/triage/knowledge/index.ts';
+import { loadArticles } from '../../server/triage/knowledge/sources.ts';
 
 const KB_DIR = new URL('../../samples/kb/', import.meta.url);
 
@@ -341,6 +345,18 @@ describe.skipIf(!kbPresent)('grounding guard: support-threshold calibration on t
     expect(atChosen).toBeGreaterThanOrEqual(best.accuracy - 0.05);
     // Supported sentences must essentially never be rejected: a false rejection only costs a review.
     expect(supported.filter((score) => score < SUPPORT_THRESHOLD).length).toBeLessThanOrEqual(1);
+  });
+
+  it('the consistency check flags none of the supported sentences against their article', () => {
+    // Each claim against its article's passages as retrieval returns them (with headings).
+    const index = createKnowledgeIndex(loadArticles(fileURLToPath(KB_DIR)));
+    const flagged = PAIRS.filter((pair) => pair.supported).flatMap((pair) => {
+      const passages = index.search(pair.sentence, 10).filter((passage) => passage.articleId === pair.article);
+      return findInconsistencies([pair.sentence], passages, [pair.article]).map(
+        (problem) => `${pair.sentence}: ${problem.detail}`,
+      );
+    });
+    expect(flagged).toEqual([]);
   });
 });
 
